@@ -1,0 +1,120 @@
+// The `isocheck` command: review, replay, list. Exit codes: 0 when every
+// claimed invariant holds, 1 when one is violated, 2 for bad input (one line
+// on stderr naming the problem).
+
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { relative } from 'node:path';
+import { BUNDLED, REFERENCE } from '../model/mitigations/index.ts';
+import type { Arm64Mitigation } from '../model/mitigations/arm64/types.ts';
+import { load } from '../properties/runner/counterexample.ts';
+import { loadModule } from '../properties/runner/module.ts';
+import { replay } from '../properties/runner/replay.ts';
+import { fcSeed } from '../properties/seed.ts';
+import { formatCounterexample, formatReview } from './report.ts';
+import { exitCode, reviewMitigation } from './review.ts';
+import { byId } from '../model/mitigations/index.ts';
+import { toJson } from './json.ts';
+
+/** Bad input: reported in one line, exit code 2. */
+class BadInput extends Error {}
+
+const int = (name: string, min: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+  return n;
+};
+
+async function resolveAll(modules: string[]): Promise<{ m: Arm64Mitigation; path?: string }[]> {
+  if (modules.length === 0) return REFERENCE.map((b) => ({ m: b.mitigation }));
+  const out = [];
+  for (const spec of modules) {
+    const bundled = byId(spec);
+    if (bundled) { out.push({ m: bundled }); continue; }
+    try {
+      out.push({ m: await loadModule(spec), path: relative(process.cwd(), spec) });
+    } catch (e) {
+      throw new BadInput((e as Error).message);
+    }
+  }
+  return out;
+}
+
+export function program(): Command {
+  const p = new Command('isocheck')
+    .description('Check kernel isolation mitigations against an executable model of address spaces')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  p.command('review [modules...]')
+    .description('review mitigations (bundled ids or module files); default: the bundled reference mitigations')
+    .option('--json', 'machine-readable output')
+    .option('--seed <n>', 'fast-check seed (default: FC_SEED or fixed)', int('--seed', -(2 ** 31)))
+    .option('--runs <n>', 'workloads per invariant', int('--runs', 1), 200)
+    .option('--save [dir]', 'save counterexamples (default dir: counterexamples)')
+    .action(async (modules: string[], o: { json?: boolean; seed?: number; runs: number; save?: string | boolean }) => {
+      const targets = await resolveAll(modules);
+      const saveDir = o.save === undefined || o.save === false ? undefined : o.save === true ? 'counterexamples' : o.save;
+      const paths = new Map(targets.map((t) => [t.m, t.path]));
+      const reviews = targets.map(({ m }) => reviewMitigation(m, { runs: o.runs, seed: o.seed ?? fcSeed(), save: saveDir, modulePath: (x) => paths.get(x) }));
+      if (o.json) process.stdout.write(JSON.stringify(toJson(reviews), null, 2) + '\n');
+      else process.stdout.write(reviews.map(formatReview).join('\n\n') + '\n');
+      const err = reviews.find((r) => r.error);
+      if (err && !o.json) process.stderr.write(`isocheck: ${err.mitigation.id}: mitigation error (${err.error!.kind}): ${err.error!.message}\n`);
+      process.exitCode = exitCode(reviews);
+    });
+
+  p.command('replay <file>')
+    .description('replay a stored counterexample against its mitigation and its correct twin')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, o: { json?: boolean }) => {
+      let r;
+      try {
+        r = await replay(load(file));
+      } catch (e) {
+        throw new BadInput((e as Error).message);
+      }
+      const c = r.counterexample;
+      if (r.result.error) throw new BadInput(`${c.mitigation}: mitigation error (${r.result.error.kind}): ${r.result.error.message}`);
+      const twin = r.twin ? { id: r.twin.mitigation.id, holds: r.twin.holds, violation: r.twin.result.violation ?? null } : null;
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ file, mitigation: c.mitigation, invariant: c.invariant, reproduced: r.reproduced, violation: r.result.violation ?? null, twin }, null, 2) + '\n');
+      } else {
+        const fresh = r.result.violation ? { ...c, violation: r.result.violation, trace: r.result.trace } : c;
+        process.stdout.write(formatCounterexample(fresh) + '\n');
+        process.stdout.write(`${c.mitigation}: ${r.reproduced ? `still violates ${c.invariant}` : `no longer violates ${c.invariant}`}\n`);
+        if (r.twin) process.stdout.write(`${r.twin.mitigation.id} (twin): ${r.twin.holds ? 'holds every claimed invariant on this workload' : `FAILS: ${r.twin.result.violation?.invariant ?? r.twin.result.error?.message}`}\n`);
+      }
+      process.exitCode = r.reproduced ? 1 : 0;
+    });
+
+  p.command('list')
+    .description('list the bundled mitigations')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) => {
+      const rows = BUNDLED.map(({ mitigation: m, path }) => ({
+        id: m.id, path, title: m.title, claims: m.claims, ...(m.expect ? { expectedViolation: m.expect.violates[0], violates: m.expect.violates, twin: m.expect.twin } : {}),
+      }));
+      if (o.json) { process.stdout.write(JSON.stringify(rows, null, 2) + '\n'); return; }
+      for (const r of rows) {
+        process.stdout.write(`${r.id}\n  path: ${r.path}\n  ${r.title}\n  claims: ${r.claims.join(', ')}\n`);
+        if ('expectedViolation' in r) process.stdout.write(`  expected to violate: ${r.violates!.join(', ')} (twin ${r.twin})\n`);
+      }
+    });
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    const msg = (e as Error).message.split('\n')[0];
+    process.stderr.write(`isocheck: ${msg}\n`);
+    return 2;
+  }
+}
+
+// A closed pipe (`isocheck list | head`) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,47 @@
+// Text reports: a verdict table per mitigation, and counterexamples as step
+// tables in the kernel's own mnemonics (STYLE.md 9).
+
+import pc from 'picocolors';
+import type { Counterexample } from '../properties/runner/counterexample.ts';
+import { formatCost } from '../properties/cost.ts';
+import type { MitigationReview } from './review.ts';
+
+const pad = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - s.length));
+
+export function formatReview(r: MitigationReview): string {
+  const m = r.mitigation;
+  const out = [pc.bold(`${m.id}`) + `  ${m.title}`, `  source: ${m.source}`];
+  if (r.error) return [...out, pc.red(`  mitigation error (${r.error.kind}): ${r.error.message}`)].join('\n');
+  out.push(`  ${pad('invariant', 17)}${pad('claimed', 9)}${pad('verdict', 25)}runs`);
+  for (const v of r.verdicts) {
+    const verdict = v.holds ? (v.claimed ? pc.green('holds') : 'holds (not claimed)') : v.claimed ? pc.red('VIOLATED') : pc.yellow('violated (not claimed)');
+    const plain = v.holds ? (v.claimed ? 'holds' : 'holds (not claimed)') : v.claimed ? 'VIOLATED' : 'violated (not claimed)';
+    out.push(`  ${pad(v.invariant, 17)}${pad(v.claimed ? 'yes' : 'no', 9)}${verdict}${' '.repeat(Math.max(1, 25 - plain.length))}${v.runs}`);
+  }
+  out.push(`  cost per syscall (getpid): ${formatCost(r.cost.perSyscall) || 'none'}`);
+  out.push(`  cost per context switch:   ${formatCost(r.cost.perSwitch) || 'none'}`);
+  for (const v of r.verdicts) {
+    if (!v.counterexample) continue;
+    out.push('', formatCounterexample(v.counterexample));
+    if (v.file) out.push(`  saved: ${v.file}`);
+  }
+  return out.join('\n');
+}
+
+/** The workload, then the step table from the first workload event, marking the violating step. */
+export function formatCounterexample(c: Counterexample): string {
+  const v = c.violation;
+  const lines = [pc.bold(`  counterexample: ${c.mitigation} violates ${c.invariant}: ${v.rule}`)];
+  lines.push(`  workload (${c.workload.length} events, seed ${c.seed}${c.path ? `, path ${c.path}` : ''}):`);
+  c.workload.forEach((e, i) => lines.push(`    [${i}] ${JSON.stringify(e)}`));
+  const boot = c.trace.filter((t) => t.event < 0).length;
+  lines.push(`  ${pad('step', 7)}${pad('cpu', 6)}${pad('event', 7)}op${boot ? `   (${boot} boot steps not shown)` : ''}`);
+  for (const t of c.trace) {
+    if (t.event < 0 && t.step !== v.step) continue;
+    const here = t.step === v.step && t.cpu === v.cpu;
+    const row = `  ${pad(String(t.step), 7)}${pad(`cpu${t.cpu}`, 6)}${pad(t.event < 0 ? 'boot' : `[${t.event}]`, 7)}${t.text}`;
+    lines.push(here ? pc.red(row + '   <== violation') : row);
+  }
+  lines.push(`  witness: ${Object.entries(v.witness).map(([k, x]) => `${k}=${x}`).join(' ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,60 @@
+// `isocheck review`: every invariant checked for each mitigation, a verdict
+// per invariant, and the shrunk counterexample of each violation.
+
+import { INVARIANTS, type InvariantId } from '../model/claims.ts';
+import type { Arm64Mitigation } from '../model/mitigations/arm64/types.ts';
+import { checkInvariant, type CheckOutcome } from '../properties/check.ts';
+import { measureCost, type Cost } from '../properties/cost.ts';
+import { build, save, type Counterexample } from '../properties/runner/counterexample.ts';
+import type { MitigationError } from '../properties/runner/simulate.ts';
+
+export interface Verdict {
+  readonly invariant: InvariantId;
+  readonly claimed: boolean;
+  readonly holds: boolean;
+  readonly runs: number;
+  readonly counterexample?: Counterexample;
+  /** Where it was saved, with --save. */
+  readonly file?: string;
+}
+
+export interface MitigationReview {
+  readonly mitigation: Arm64Mitigation;
+  readonly verdicts: readonly Verdict[];
+  readonly cost: Cost;
+  /** A hook that threw, never ended or yielded a bad op: bad input. */
+  readonly error?: MitigationError;
+}
+
+export interface ReviewOptions {
+  readonly runs: number;
+  readonly seed: number;
+  /** Directory to save counterexamples in, if any. */
+  readonly save?: string;
+  /** Module path, recorded in saved counterexamples of modules that are not bundled. */
+  readonly modulePath?: (m: Arm64Mitigation) => string | undefined;
+}
+
+export function reviewMitigation(m: Arm64Mitigation, o: ReviewOptions): MitigationReview {
+  const verdicts: Verdict[] = [];
+  for (const invariant of INVARIANTS) {
+    const out: CheckOutcome = checkInvariant(m, invariant, { numRuns: o.runs, seed: o.seed });
+    const r = out.failure?.result;
+    if (r?.error) return { mitigation: m, verdicts, cost: { perSyscall: {}, perSwitch: {} }, error: r.error };
+    const claimed = m.claims.includes(invariant);
+    if (!out.failure || !r?.violation) { verdicts.push({ invariant, claimed, holds: true, runs: out.runs }); continue; }
+    const cx = build({
+      mitigation: m.id, module: o.modulePath?.(m), twin: m.expect?.twin, invariant, options: r.options, seed: out.failure.seed,
+      path: out.failure.path, workload: out.failure.workload, violation: r.violation, trace: r.trace,
+    });
+    const file = o.save ? save(o.save, cx).file : undefined;
+    verdicts.push({ invariant, claimed, holds: false, runs: out.runs, counterexample: cx, file });
+  }
+  return { mitigation: m, verdicts, cost: measureCost(m) };
+}
+
+/** Exit code: 2 for a mitigation error, 1 if a claimed invariant fails, else 0. */
+export function exitCode(reviews: readonly MitigationReview[]): number {
+  if (reviews.some((r) => r.error)) return 2;
+  return reviews.some((r) => r.verdicts.some((v) => v.claimed && !v.holds)) ? 1 : 0;
+}

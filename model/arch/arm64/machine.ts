@@ -1,0 +1,188 @@
+// The arm64 machine: CPUs sharing physical memory, and the semantics of each
+// op and hardware event. Effects that invariants judge (TLB fills, accesses,
+// conflicts) are recorded in `effects` for the current step.
+
+import type { PhysMem } from '../phys.ts';
+import type { VA } from '../va.ts';
+import { INVALID, type Descriptor } from './descriptor.ts';
+import type { AccessKind, AccessResult, Op } from './ops.ts';
+import { Cpu } from './cpu.ts';
+import { s1Walk, type AddressDescriptor, type WalkResult } from './walk.ts';
+import { hits, entryPa, type TlbEntry } from './tlb.ts';
+import { tlbiMatches, type PendingTlbi } from './tlbi.ts';
+import type { SysReg } from './sysreg.ts';
+
+/** One translation the hardware could use for an access: from a TLB entry or a fresh walk. */
+export interface Outcome {
+  /** PA reached, if no fault. */
+  readonly pa?: number;
+  /** Fault, if any. */
+  readonly fault?: 'translation' | 'access-flag' | 'permission';
+  /** The TLB entry used, if the translation came from the TLB. */
+  readonly entry?: TlbEntry;
+}
+
+export type Effect =
+  /** A TLB fill, and the entries it conflicts with. */
+  | { readonly kind: 'fill'; readonly cpu: number; readonly entry: TlbEntry; readonly conflicts: readonly TlbEntry[]; readonly speculative: boolean }
+  /** A memory access and every translation the hardware may have used for it. */
+  | { readonly kind: 'access'; readonly cpu: number; readonly va: VA; readonly access: AccessKind | 'load' | 'store'; readonly el: 0 | 1; readonly sym: string; readonly outcomes: readonly Outcome[] };
+
+export class Machine {
+  readonly cpus: Cpu[];
+  /** Effects of the step being executed; the runner clears this between steps. */
+  effects: Effect[] = [];
+  /** Broadcast or local TLB maintenance not yet complete on some PE. */
+  pendingTlbi: PendingTlbi[] = [];
+  /** Monotonic counter ordering fills and TLBI issue. */
+  seq = 0;
+
+  constructor(readonly mem: PhysMem<Descriptor>, ncpus: number, init: Record<SysReg, bigint>, readonly asidBits: number) {
+    this.cpus = Array.from({ length: ncpus }, (_, i) => new Cpu(i, init, asidBits));
+  }
+
+  readDesc = (table: number, index: number): Descriptor => this.mem.readEntry(table, index) ?? INVALID;
+
+  walk(cpu: Cpu, va: VA): WalkResult { return s1Walk(this.readDesc, cpu.params, va); }
+
+  /** Execute one op on `cpu`; returns what the hook receives. */
+  exec(cpu: Cpu, op: Op): unknown {
+    switch (op.op) {
+      case 'str': this.mem.writeEntry(op.table, op.index, op.desc, (d) => d.kind === 'invalid'); return undefined;
+      case 'msr': cpu.pending.set(op.reg, op.value); return undefined;
+      case 'mrs': return cpu.read(op.reg);
+      case 'tlbi': this.issueTlbi(cpu, op); return undefined;
+      case 'dsb': this.dsb(cpu, op.option); return undefined;
+      case 'isb': cpu.synchronise(); return undefined;
+      case 'eret': this.eret(cpu); return undefined;
+      case 'daif': cpu.I = op.mask; return undefined;
+      case 'access': return this.kernelAccess(cpu, op.kind, op.va, op.sym);
+      case 'exception': return this.takeException(cpu, op.type);
+      case 'user': return this.userAccess(cpu, op.va, op.kind);
+      case 'note': case 'hint': return undefined;
+    }
+  }
+
+  /**
+   * Exception entry (Arm ARM D1.3.1): save PSTATE, mask IRQs, go to EL1, and
+   * fetch from VBAR_EL1 + offset (D1.3.2 Table D1-7: lower EL AArch64 at
+   * 0x400/0x480, current EL with SP_ELx at 0x200/0x280). Exception entry is
+   * a context synchronization event. Returns the vector fetch result.
+   */
+  takeException(cpu: Cpu, type: 'sync' | 'irq'): AccessResult {
+    const offset = (cpu.EL === 0 ? 0x400 : 0x200) + (type === 'irq' ? 0x80 : 0);
+    cpu.saved.push({ EL: cpu.EL, I: cpu.I });
+    cpu.EL = 1; cpu.I = true;
+    cpu.synchronise();
+    const vbar = Number(cpu.regs.VBAR_EL1 & ((1n << 49n) - 1n));
+    return this.kernelAccess(cpu, 'fetch', vbar + offset, `VBAR_EL1+${offset.toString(16)}`);
+  }
+
+  /** `eret`: restore the saved PSTATE; a context synchronization event. */
+  private eret(cpu: Cpu): void {
+    const s = cpu.saved.pop();
+    if (!s) throw new Error('eret with no exception taken');
+    cpu.synchronise();
+    cpu.EL = s.EL; cpu.I = s.I;
+  }
+
+  /** A speculative walk and TLB fill of `va` on `cpu` (Arm ARM R_SQBCS): any translation reachable now. */
+  speculate(cpu: Cpu, va: VA): void {
+    if (!cpu.params.M) return;
+    const w = this.walk(cpu, va);
+    if (w.kind === 'ok') this.fill(cpu, w, true);
+  }
+
+  /** Cache a successful walk, tagged with the current ASID unless global (R_QGKGF). */
+  private fill(cpu: Cpu, w: AddressDescriptor, speculative: boolean): TlbEntry {
+    const entry: TlbEntry = {
+      vaBase: w.vaBase, level: w.level, oa: w.leaf.OA,
+      asid: w.leaf.nG ? cpu.params.asid : undefined, leaf: w.leaf, perms: w.perms, root: w.root,
+      owner: this.mem.frame(w.root)?.name ?? 'unknown',
+      from: w.path[w.path.length - 1], seq: ++this.seq,
+    };
+    const conflicts = cpu.tlb.insert(entry);
+    this.effects.push({ kind: 'fill', cpu: cpu.id, entry, conflicts, speculative });
+    return entry;
+  }
+
+  /**
+   * Translate an access by `cpu` at its current EL (or EL0 for ldtr/sttr and
+   * user accesses). The TLB is used when it hits; otherwise a walk fills it.
+   * Several hitting entries are all possible outcomes (D8.17.1: behaviour
+   * consistent with one of the matching entries); all are recorded.
+   */
+  translate(cpu: Cpu, va: VA, kind: AccessKind | 'load' | 'store', el: 0 | 1): Outcome[] {
+    if (!cpu.params.M) return [{ pa: va }];
+    const hit = cpu.tlb.lookup(va, cpu.params.asid).filter((e) => hits(e, va, cpu.params.asid));
+    if (hit.length) return hit.map((e) => ({ ...permCheck(e.perms, kind, el), pa: entryPa(e, va), entry: e }));
+    const w = this.walk(cpu, va);
+    if (w.kind === 'fault') return [{ fault: w.statuscode }];
+    const entry = this.fill(cpu, w, false);
+    return [{ ...permCheck(w.perms, kind, el), pa: w.pa, entry }];
+  }
+
+  /** An access by the kernel (or `ldtr`/`sttr` on its behalf): recorded, and returned to the hook. */
+  kernelAccess(cpu: Cpu, kind: AccessKind, va: VA, sym: string): AccessResult {
+    const el = kind === 'ldtr' || kind === 'sttr' ? 0 : cpu.EL;
+    return this.recordAccess(cpu, va, kind, el, sym);
+  }
+
+  /** A load or store by user code at EL0. */
+  userAccess(cpu: Cpu, va: VA, kind: 'load' | 'store'): AccessResult { return this.recordAccess(cpu, va, kind, 0, 'user'); }
+
+  private recordAccess(cpu: Cpu, va: VA, kind: AccessKind | 'load' | 'store', el: 0 | 1, sym: string): AccessResult {
+    const outcomes = this.translate(cpu, va, kind, el);
+    this.effects.push({ kind: 'access', cpu: cpu.id, va, access: kind, el, sym, outcomes });
+    if (outcomes.length > 1 && outcomes.some((o) => o.pa !== outcomes[0].pa)) return { fault: 'tlb-conflict' };
+    const o = outcomes[0];
+    return o.fault ? { fault: o.fault } : { pa: o.pa };
+  }
+
+  private issueTlbi(cpu: Cpu, op: Extract<Op, { op: 'tlbi' }>): void {
+    const targets = op.is ? this.cpus.map((c) => c.id) : [cpu.id];
+    const seq = ++this.seq;
+    const masked = op.asid === undefined ? op : { ...op, asid: op.asid % 2 ** this.asidBits };
+    for (const target of targets) this.pendingTlbi.push({ issuer: cpu.id, target, op: masked, seq });
+  }
+
+  /**
+   * DSB completes this PE's TLB maintenance (Arm ARM R_PSMWS: the DSB must
+   * apply to loads and stores, so `ishst` does not; NSH suffices only for
+   * maintenance that applies to this PE alone; R_YNJCP: other PEs are only
+   * guaranteed done after the issuer's DSB).
+   */
+  private dsb(cpu: Cpu, option: string): void {
+    if (option.endsWith('st')) return;
+    const local = option === 'nsh';
+    this.completeTlbi((p) => p.issuer === cpu.id && (!local || (p.target === cpu.id && !p.op.is)));
+  }
+
+  /** The hardware finishing one pending TLBI on `cpu` early (R_YNJCP: "can complete at any time after it is issued"). */
+  land(cpu: Cpu): boolean {
+    const p = this.pendingTlbi.find((t) => t.target === cpu.id);
+    if (!p) return false;
+    this.completeTlbi((t) => t === p);
+    return true;
+  }
+
+  private completeTlbi(which: (p: PendingTlbi) => boolean): void {
+    const done = this.pendingTlbi.filter(which);
+    if (!done.length) return;
+    this.pendingTlbi = this.pendingTlbi.filter((p) => !which(p));
+    for (const p of done) this.cpus[p.target].tlb.invalidate((e) => tlbiMatches(p.op, e), p.seq);
+  }
+}
+
+/**
+ * Permission check of Arm ARM D8.4 for one translation. A location writable
+ * at EL0 is privileged execute-never (D8.4.1, "Instruction access
+ * permissions"). Not modelled: hardware PAN (SW PAN is a kernel option), WXN.
+ */
+function permCheck(p: { el0: boolean; write: boolean; uxn: boolean; pxn: boolean }, kind: AccessKind | 'load' | 'store', el: 0 | 1): { fault?: 'permission' } {
+  const write = kind === 'str' || kind === 'sttr' || kind === 'store';
+  const ok = (el === 0 ? p.el0 : true) && (!write || p.write)
+    && (kind !== 'fetch' || (el === 0 ? !p.uxn : !p.pxn && !(p.el0 && p.write)));
+  return ok ? {} : { fault: 'permission' };
+}
+

@@ -1,0 +1,14 @@
+// The vocabulary shared by mitigations (which claim invariants) and
+// properties (which check them). Definitions: DESIGN.md "Invariants".
+
+export const INVARIANTS = ['el0-isolation', 'stale-tlb', 'asid-uniqueness', 'functional', 'tlb-conflict'] as const;
+export type InvariantId = (typeof INVARIANTS)[number];
+
+/** One line per invariant, for reports. */
+export const INVARIANT_TITLES: Record<InvariantId, string> = {
+  'el0-isolation': 'EL0 isolation: EL0 reaches only its own frames and the declared user-shared set',
+  'stale-tlb': 'Stale TLB (both ASIDs): no entry of an mm outlives the kernel path that changed it',
+  'asid-uniqueness': 'ASID uniqueness: a usable TLB tag always belongs to one live mm',
+  'functional': 'Functional: user accesses match an ideal machine; the kernel never faults on its own mapping',
+  'tlb-conflict': 'TLB conflict: no two entries that need break-before-make hit one VA in one context',
+};

@@ -1,0 +1,111 @@
+// Syscall bodies, in the order Linux does the work (mm/mmap.c, mm/mprotect.c,
+// kernel/fork.c, kernel/exit.c, mm/migrate.c, drivers/char/random.c). Each
+// records the user translations it changes in `k.changed`, so the stale-TLB
+// invariant can check them when the syscall returns.
+
+import { access, note, type Hook } from '../../arch/arm64/ops.ts';
+import type { Event } from '../events.ts';
+import type { Task } from '../task.ts';
+import type { Arm64Kernel } from './kernel.ts';
+import { USER_SLOTS } from './layout.ts';
+import { clearUserPage, mapUserPage, rewriteUserPage } from './mm.ts';
+
+type SyscallEvent = Extract<Event, { k: 'syscall' }>;
+/** What the syscall leaves for `ret_to_user`: keep running, or switch to this task (undefined = idle). */
+export type After = 'stay' | Task | undefined;
+
+export function* syscallBody(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook<After> {
+  const task = k.running[c]!, mm = task.mm, mem = k.machine.mem, ctx = k.ctx(c), h = k.hooks;
+  const va = USER_SLOTS[ev.slot % USER_SLOTS.length];
+  switch (ev.nr) {
+    case 'getpid':
+      yield* access('ldr', k.sym.init_task.va, 'current->tgid');
+      return 'stay';
+    case 'getrandom': {
+      // get_random_bytes reads the crng state, then copy_to_user into the caller's buffer.
+      yield* access('ldr', k.sym.primary_crng.va, 'primary_crng');
+      yield* h.uaccessEnable(ctx);
+      yield* access('sttr', va, 'copy_to_user(buf)');
+      yield* h.uaccessDisable(ctx);
+      return 'stay';
+    }
+    case 'mmap':
+      // MAP_FIXED_NOREPLACE | MAP_POPULATE: no TLB maintenance for invalid -> valid.
+      if (!mm.pages.has(va)) yield* mapUserPage(mem, mm, va, ev.prot, task.tgid);
+      return 'stay';
+    case 'munmap': {
+      // unmap_region: zap the pte, tlb_finish_mmu -> tlb_flush (last level), then free the page.
+      const pa = yield* clearUserPage(mem, mm, va);
+      if (pa === undefined) return 'stay';
+      yield* h.flushTlbRange(ctx, mm, va, va + 4096, true);
+      mem.free(pa);
+      k.changed.push({ mm, va });
+      k.unmapped(mm).add(va);
+      return 'stay';
+    }
+    case 'mprotect': {
+      // change_protection, then flush_tlb_range.
+      const page = mm.pages.get(va);
+      if (!page || page.prot === ev.prot) return 'stay';
+      yield* rewriteUserPage(mem, mm, va, page.pa, ev.prot);
+      yield* h.flushTlbRange(ctx, mm, va, va + 4096, false);
+      k.changed.push({ mm, va });
+      return 'stay';
+    }
+    case 'fork': {
+      // dup_mmap. Simplification: pages are copied eagerly, not shared copy-on-write.
+      const child = k.spawn(task);
+      if (!child) return 'stay';
+      for (const [cva, page] of mm.pages) yield* mapUserPage(mem, child.mm, cva, page.prot, child.tgid);
+      yield* h.flushTlbMm(ctx, mm);
+      return 'stay';
+    }
+    case 'clone':
+      k.spawn(task, mm);
+      return 'stay';
+    case 'move_pages':
+      yield* movePage(k, c, ev);
+      return 'stay';
+    case 'exit':
+      return yield* exit(k, c, task);
+  }
+}
+
+/**
+ * `move_pages(pid, ...)` on task number `ev.task`: migrate_pages ->
+ * try_to_migrate (`ptep_clear_flush` -> `flush_tlb_page`), copy, then
+ * `remove_migration_ptes` maps the new frame. The target mm may be live on
+ * another CPU, which is what makes the broadcast invalidation matter.
+ */
+function* movePage(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook {
+  const live = k.tasks.filter((t) => t.alive);
+  const target = live[ev.task % live.length];
+  const mm = target.mm, va = USER_SLOTS[ev.slot % USER_SLOTS.length], mem = k.machine.mem;
+  const page = mm.pages.get(va);
+  if (!page) return;
+  yield note(`migrate_pages: pid ${target.pid} page ${va.toString(16)}`);
+  yield* clearUserPage(mem, mm, va);
+  yield* k.hooks.flushTlbPage(k.ctx(c), mm, va);
+  const pa = mem.alloc(`user(${target.tgid})`, `user page of ${target.tgid}`);
+  yield* rewriteUserPage(mem, mm, va, pa, page.prot);
+  mem.free(page.pa);
+  k.changed.push({ mm, va });
+}
+
+/**
+ * `do_exit` -> `exit_mm` -> `mmput` -> `exit_mmap` when the last user goes:
+ * the ptes are cleared and the pages freed with no TLBI, because arm64's
+ * `tlb_flush` returns early for `fullmm` ("The ASID allocator will either
+ * invalidate the ASID or mark it as used", asm/tlb.h). Then schedule.
+ */
+function* exit(k: Arm64Kernel, c: number, task: Task): Hook<After> {
+  task.alive = false;
+  const mm = task.mm, mem = k.machine.mem;
+  if (--mm.users === 0) {
+    for (const va of [...mm.pages.keys()]) {
+      const pa = yield* clearUserPage(mem, mm, va);
+      if (pa !== undefined) mem.free(pa);
+    }
+  }
+  return k.runnable()[0];
+}

@@ -1,0 +1,31 @@
+// The bundled mitigations: `isocheck list` shows them, `isocheck review`
+// with no module reviews the reference ones, and replay finds twins here.
+
+import type { Arm64Mitigation } from './arm64/types.ts';
+import { mitigation as kpti } from './arm64/kpti.ts';
+import { mitigation as nokpti } from './arm64/nokpti.ts';
+import { mitigation as globalKernel } from './arm64/broken/kpti-global-kernel.ts';
+import { mitigation as kernelAsidOnly } from './arm64/broken/kpti-tlbi-kernel-asid-only.ts';
+import { mitigation as exitKernelAsid } from './arm64/broken/kpti-exit-kernel-asid.ts';
+import { mitigation as exitSwapper } from './arm64/broken/kpti-exit-swapper.ts';
+import { mitigation as rolloverNoFlush } from './arm64/broken/asid-rollover-no-flush.ts';
+import { mitigation as noTrampMap } from './arm64/broken/kpti-no-tramp-map.ts';
+import { mitigation as swpanNoRestore } from './arm64/broken/kpti-swpan-no-ttbr0-restore.ts';
+
+export interface Bundled {
+  readonly mitigation: Arm64Mitigation;
+  /** Module path relative to the repository root. */
+  readonly path: string;
+}
+
+const at = (m: Arm64Mitigation): Bundled => ({ mitigation: m, path: `model/mitigations/${m.id}.ts` });
+
+/** Reference mitigations: what Linux merged (and the baseline without it). */
+export const REFERENCE: readonly Bundled[] = [kpti, nokpti].map(at);
+/** Deliberately broken mitigations, each with its expected violation and twin. */
+export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore].map(at);
+export const BUNDLED: readonly Bundled[] = [...REFERENCE, ...BROKEN];
+
+export function byId(id: string): Arm64Mitigation | undefined {
+  return BUNDLED.find((b) => b.mitigation.id === id)?.mitigation;
+}

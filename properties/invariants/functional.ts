@@ -1,0 +1,54 @@
+// Functional (DESIGN.md): user accesses see what an ideal machine with no
+// TLB would see (a walk of the current task's own tables), and the kernel
+// never faults on its own mapping after entry. A mitigation that hides
+// everything by breaking the kernel fails here. Every translation the
+// hardware may have used (each hitting TLB entry) is judged.
+
+import { isUpper, vaHex } from '../../model/arch/va.ts';
+import { INVALID } from '../../model/arch/arm64/descriptor.ts';
+import type { Effect, Outcome } from '../../model/arch/arm64/machine.ts';
+import { walkFrom } from '../../model/arch/arm64/walk.ts';
+import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
+import { violation, type Invariant, type Violation } from './types.ts';
+
+type Access = Extract<Effect, { kind: 'access' }>;
+
+const show = (o: { pa?: number; fault?: string }): string => (o.fault ? `${o.fault} fault` : `0x${o.pa!.toString(16)}`);
+
+/** The ideal machine: the current task's tables, no TLB, EL0 permissions. */
+function ideal(k: Arm64Kernel, a: Access): { pa?: number; fault?: string } {
+  const task = k.running[a.cpu];
+  if (!task) return { fault: 'translation' };
+  const w = walkFrom((t, i) => k.machine.mem.readEntry(t, i) ?? INVALID, task.mm.pgd, a.va, 0);
+  if (w.kind === 'fault') return { fault: 'translation' };
+  const write = a.access === 'store' || a.access === 'sttr';
+  return w.perms.el0 && (!write || w.perms.write) ? { pa: w.pa } : { fault: 'permission' };
+}
+
+function userAccess(k: Arm64Kernel, a: Access): Violation | undefined {
+  const want = ideal(k, a);
+  const bad = a.outcomes.find((o: Outcome) => (want.fault ? !o.fault : o.fault !== undefined || o.pa !== want.pa));
+  if (!bad) return undefined;
+  return violation('functional', 'user access differs from the ideal machine', {
+    cpu: a.cpu, access: a.access, va: vaHex(a.va), got: show(bad), ideal: show(want),
+    via: bad.entry ? `TLB entry asid=${bad.entry.asid ?? 'global'} from ${bad.entry.owner}` : 'walk',
+  });
+}
+
+function kernelAccess(a: Access): Violation | undefined {
+  const bad = a.outcomes.find((o) => o.fault);
+  if (!bad) return undefined;
+  return violation('functional', 'kernel faults on its own mapping', { cpu: a.cpu, access: a.access, va: vaHex(a.va), sym: a.sym, fault: bad.fault! });
+}
+
+export const functional: Invariant = {
+  id: 'functional',
+  check(k, step) {
+    for (const e of step.effects) {
+      if (e.kind !== 'access') continue;
+      const v = e.el === 0 ? userAccess(k, e) : isUpper(e.va) ? kernelAccess(e) : undefined;
+      if (v) return v;
+    }
+    return undefined;
+  },
+};

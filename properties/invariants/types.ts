@@ -1,0 +1,37 @@
+// Invariants are small, named, pure predicates over the machine and kernel
+// state after a step (and the step itself). Each returns a Violation with a
+// witness, or nothing (STYLE.md 5-6).
+
+import type { HardwareEvent } from '../../model/kernel/events.ts';
+import type { Effect } from '../../model/arch/arm64/machine.ts';
+import type { Op } from '../../model/arch/arm64/ops.ts';
+import type { InvariantId } from '../../model/claims.ts';
+import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
+
+/** Plain data naming what went wrong: CPU, VA, descriptor or TLB entry, frame label. */
+export type Witness = Record<string, string | number | boolean>;
+
+export interface Violation {
+  readonly invariant: InvariantId;
+  /** Short fixed message, e.g. `EL0 reaches kernel frame`. */
+  readonly rule: string;
+  readonly witness: Witness;
+}
+
+/** The step just applied: an op a CPU executed, or a hardware event. */
+export interface Step {
+  readonly cpu: number;
+  readonly op?: Op;
+  readonly hw?: HardwareEvent;
+  /** TLB fills and accesses it caused. */
+  readonly effects: readonly Effect[];
+}
+
+export interface Invariant {
+  readonly id: InvariantId;
+  /** Checked once, on the booted state before any step. */
+  initial?(k: Arm64Kernel): Violation | undefined;
+  check(k: Arm64Kernel, step: Step): Violation | undefined;
+}
+
+export const violation = (invariant: InvariantId, rule: string, witness: Witness): Violation => ({ invariant, rule, witness });

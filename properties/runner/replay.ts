@@ -1,0 +1,30 @@
+// Replay a stored counterexample: the mitigation must still violate the same
+// invariant, and its correct twin must hold everything it claims on the
+// same workload (STYLE.md 10, good and bad fixtures in pairs).
+
+import type { Arm64Mitigation } from '../../model/mitigations/arm64/types.ts';
+import type { Counterexample } from './counterexample.ts';
+import { resolveMitigation } from './module.ts';
+import { simulate, type SimResult } from './simulate.ts';
+
+export interface Replay {
+  readonly counterexample: Counterexample;
+  readonly mitigation: Arm64Mitigation;
+  /** The mitigation on the stored workload, checking the stored invariant. */
+  readonly result: SimResult;
+  /** True when it still fails with the same invariant. */
+  readonly reproduced: boolean;
+  /** The twin on the same workload, checking all it claims. */
+  readonly twin?: { readonly mitigation: Arm64Mitigation; readonly result: SimResult; readonly holds: boolean };
+}
+
+export async function replay(c: Counterexample): Promise<Replay> {
+  const mitigation = await resolveMitigation(c.module ?? c.mitigation);
+  if (mitigation.id !== c.mitigation) throw new Error(`counterexample is for ${c.mitigation}, but ${c.module} provides ${mitigation.id}`);
+  const result = simulate(c.workload, mitigation, { invariants: [c.invariant], kernel: c.options, trace: true });
+  const reproduced = result.violation?.invariant === c.invariant;
+  if (!c.twin) return { counterexample: c, mitigation, result, reproduced };
+  const twin = await resolveMitigation(c.twin);
+  const t = simulate(c.workload, twin, { invariants: twin.claims, kernel: c.options, trace: true });
+  return { counterexample: c, mitigation, result, reproduced, twin: { mitigation: twin, result: t, holds: !t.violation && !t.error } };
+}

@@ -1,0 +1,54 @@
+// fast-check arbitraries for arm64 workloads: software events, CPU choice
+// and hardware nondeterminism, all plain data so they shrink (toward fewer
+// events, CPU 0, slot 0, delay 0, the first syscall).
+
+import fc from 'fast-check';
+import type { Event, HardwareEvent, SoftwareEvent, Syscall } from '../../model/kernel/events.ts';
+import type { Prot } from '../../model/kernel/arm64/prot.ts';
+
+export interface WorkloadShape {
+  /** CPUs events may target. */
+  readonly ncpus: number;
+  /** Longest workload. */
+  readonly maxEvents: number;
+}
+
+export const DEFAULT_SHAPE: WorkloadShape = { ncpus: 2, maxEvents: 40 };
+
+/** Syscalls, weighted toward the ones that change translations. */
+const SYSCALL_WEIGHTS: [Syscall, number][] = [
+  ['getpid', 1], ['getrandom', 2], ['mmap', 3], ['munmap', 3], ['mprotect', 2], ['fork', 3], ['clone', 1], ['exit', 1], ['move_pages', 2],
+];
+
+const delay = fc.nat({ max: 24 });
+/** A value biased toward 0, so that events meet on one CPU, one page, one VA (0 is also where shrinking goes). */
+const biased = (max: number): fc.Arbitrary<number> => fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.nat({ max }) });
+/** User VA slots: 0 and 1 are mapped in every process from the start. */
+const slot = biased(5);
+const prot = fc.constantFrom<Prot>('rw', 'r', 'rx');
+
+export function softwareEvent(ncpus: number): fc.Arbitrary<SoftwareEvent> {
+  const cpu = biased(ncpus - 1);
+  const nr = fc.oneof(...SYSCALL_WEIGHTS.map(([n, weight]) => ({ weight, arbitrary: fc.constant(n) })));
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ k: fc.constant('syscall' as const), cpu, nr, slot, prot, task: fc.nat({ max: 7 }) }) },
+    { weight: 4, arbitrary: fc.record({ k: fc.constant('access' as const), cpu, op: fc.constantFrom('load' as const, 'store' as const), slot }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('irq' as const), cpu, delay }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('switch' as const), cpu, to: fc.nat({ max: 4 }) }) },
+  );
+}
+
+export function hardwareEvent(ncpus: number): fc.Arbitrary<HardwareEvent> {
+  const cpu = biased(ncpus - 1);
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ k: fc.constant('fill' as const), cpu, va: biased(31), delay }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('evict' as const), cpu, n: fc.nat({ max: 15 }), delay }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('sync' as const), cpu, which: fc.nat({ max: 3 }), delay }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('land' as const), cpu, delay }) },
+  );
+}
+
+export function workload(shape: WorkloadShape = DEFAULT_SHAPE): fc.Arbitrary<Event[]> {
+  const ev: fc.Arbitrary<Event> = fc.oneof({ weight: 3, arbitrary: softwareEvent(shape.ncpus) }, { weight: 2, arbitrary: hardwareEvent(shape.ncpus) });
+  return fc.array(ev, { minLength: 1, maxLength: shape.maxEvents });
+}

@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['model/**/*.test.ts', 'properties/**/*.test.ts', 'cli/**/*.test.ts'],
+    setupFiles: ['properties/setup.ts'],
+    pool: 'forks',
+    testTimeout: 120_000,
+    coverage: {
+      provider: 'v8',
+      include: ['model/**/*.ts', 'properties/**/*.ts', 'cli/**/*.ts'],
+      exclude: ['**/*.test.ts', 'properties/setup.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      thresholds: {
+        'model/**/*.ts': { lines: 90 },
+        'properties/invariants/**/*.ts': { lines: 90 },
+      },
+    },
+  },
+});
