@@ -9,7 +9,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['model/**/*.ts', 'properties/**/*.ts', 'cli/**/*.ts'],
-      exclude: ['**/*.test.ts', 'properties/setup.ts'],
+      exclude: ['**/*.test.ts', 'properties/setup.ts', 'cli/fixtures/**'],
       reporter: ['text-summary', 'json-summary'],
       thresholds: {
         'model/**/*.ts': { lines: 90 },

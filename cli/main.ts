@@ -3,15 +3,15 @@
 // on stderr naming the problem).
 
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { BUNDLED, REFERENCE } from '../model/mitigations/index.ts';
-import type { Arm64Mitigation } from '../model/mitigations/arm64/types.ts';
 import { load } from '../properties/runner/counterexample.ts';
-import { loadModule } from '../properties/runner/module.ts';
 import { replay } from '../properties/runner/replay.ts';
 import { fcSeed } from '../properties/seed.ts';
 import { formatCounterexample, formatReview } from './report.ts';
-import { exitCode, reviewMitigation } from './review.ts';
+import { exitCode } from './review.ts';
+import { reviewAll } from './sandbox.ts';
 import { byId } from '../model/mitigations/index.ts';
 import { toJson } from './json.ts';
 
@@ -24,19 +24,14 @@ const int = (name: string, min: number) => (v: string): number => {
   return n;
 };
 
-async function resolveAll(modules: string[]): Promise<{ m: Arm64Mitigation; path?: string }[]> {
-  if (modules.length === 0) return REFERENCE.map((b) => ({ m: b.mitigation }));
-  const out = [];
-  for (const spec of modules) {
-    const bundled = byId(spec);
-    if (bundled) { out.push({ m: bundled }); continue; }
-    try {
-      out.push({ m: await loadModule(spec), path: relative(process.cwd(), spec) });
-    } catch (e) {
-      throw new BadInput((e as Error).message);
-    }
-  }
-  return out;
+/** Bundled ids, or module files (loaded in the review's worker, so a module that hangs cannot hang us). */
+function resolveAll(modules: string[]): { spec: string; path?: string }[] {
+  if (modules.length === 0) return REFERENCE.map((b) => ({ spec: b.mitigation.id }));
+  return modules.map((spec) => {
+    if (byId(spec)) return { spec };
+    if (!existsSync(spec)) throw new BadInput(`${spec}: no such module or bundled mitigation`);
+    return { spec, path: relative(process.cwd(), spec) };
+  });
 }
 
 export function program(): Command {
@@ -52,10 +47,13 @@ export function program(): Command {
     .option('--runs <n>', 'workloads per invariant', int('--runs', 1), 200)
     .option('--save [dir]', 'save counterexamples (default dir: counterexamples)')
     .action(async (modules: string[], o: { json?: boolean; seed?: number; runs: number; save?: string | boolean }) => {
-      const targets = await resolveAll(modules);
+      const targets = resolveAll(modules);
       const saveDir = o.save === undefined || o.save === false ? undefined : o.save === true ? 'counterexamples' : o.save;
-      const paths = new Map(targets.map((t) => [t.m, t.path]));
-      const reviews = targets.map(({ m }) => reviewMitigation(m, { runs: o.runs, seed: o.seed ?? fcSeed(), save: saveDir, modulePath: (x) => paths.get(x) }));
+      const seed = o.seed ?? fcSeed();
+      const outcomes = await reviewAll(targets.map((t) => ({ spec: t.path ?? t.spec, options: { runs: o.runs, seed, save: saveDir, modulePath: t.path } })));
+      const bad = outcomes.find((x) => x.kind === 'bad-input');
+      if (bad?.kind === 'bad-input') throw new BadInput(bad.message);
+      const reviews = outcomes.map((x) => (x as Extract<typeof x, { kind: 'done' }>).review);
       if (o.json) process.stdout.write(JSON.stringify(toJson(reviews), null, 2) + '\n');
       else process.stdout.write(reviews.map(formatReview).join('\n\n') + '\n');
       const err = reviews.find((r) => r.error);

@@ -18,8 +18,11 @@ export interface Verdict {
   readonly file?: string;
 }
 
+/** What a report needs of a mitigation (a worker can send this back; hooks cannot be cloned). */
+export type MitigationInfo = Pick<Arm64Mitigation, 'id' | 'title' | 'source' | 'claims'>;
+
 export interface MitigationReview {
-  readonly mitigation: Arm64Mitigation;
+  readonly mitigation: MitigationInfo;
   readonly verdicts: readonly Verdict[];
   readonly cost: Cost;
   /** A hook that threw, never ended or yielded a bad op: bad input. */
@@ -33,14 +36,16 @@ export interface ReviewOptions {
   readonly save?: string;
   /** Module path, recorded in saved counterexamples of modules that are not bundled. */
   readonly modulePath?: (m: Arm64Mitigation) => string | undefined;
+  /** Called after every simulated workload (a heartbeat). */
+  readonly onRun?: () => void;
 }
 
 export function reviewMitigation(m: Arm64Mitigation, o: ReviewOptions): MitigationReview {
   const verdicts: Verdict[] = [];
   for (const invariant of INVARIANTS) {
-    const out: CheckOutcome = checkInvariant(m, invariant, { numRuns: o.runs, seed: o.seed });
+    const out: CheckOutcome = checkInvariant(m, invariant, { numRuns: o.runs, seed: o.seed, onRun: o.onRun });
     const r = out.failure?.result;
-    if (r?.error) return { mitigation: m, verdicts, cost: { perSyscall: {}, perSwitch: {} }, error: r.error };
+    if (r?.error) return { mitigation: info(m), verdicts, cost: { perSyscall: {}, perSwitch: {} }, error: r.error };
     const claimed = m.claims.includes(invariant);
     if (!out.failure || !r?.violation) { verdicts.push({ invariant, claimed, holds: true, runs: out.runs }); continue; }
     const cx = build({
@@ -50,7 +55,7 @@ export function reviewMitigation(m: Arm64Mitigation, o: ReviewOptions): Mitigati
     const file = o.save ? save(o.save, cx).file : undefined;
     verdicts.push({ invariant, claimed, holds: false, runs: out.runs, counterexample: cx, file });
   }
-  return { mitigation: m, verdicts, cost: measureCost(m) };
+  return { mitigation: info(m), verdicts, cost: measureCost(m) };
 }
 
 /** Exit code: 2 for a mitigation error, 1 if a claimed invariant fails, else 0. */
@@ -58,3 +63,5 @@ export function exitCode(reviews: readonly MitigationReview[]): number {
   if (reviews.some((r) => r.error)) return 2;
   return reviews.some((r) => r.verdicts.some((v) => v.claimed && !v.holds)) ? 1 : 0;
 }
+
+const info = (m: Arm64Mitigation): MitigationInfo => ({ id: m.id, title: m.title, source: m.source, claims: m.claims });

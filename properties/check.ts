@@ -14,6 +14,8 @@ export interface CheckOptions {
   readonly numRuns: number;
   readonly seed?: number;
   readonly kernel?: Partial<Arm64Options>;
+  /** Called after every simulated workload. */
+  readonly onRun?: () => void;
 }
 
 export interface CheckOutcome {
@@ -38,6 +40,7 @@ export function checkInvariant(m: Arm64Mitigation, invariant: InvariantId, opts:
   const prop = fc.property(workload({ ncpus, maxEvents: 40 }), (w) => {
     const r = simulate(w, m, { invariants: [invariant], kernel: opts.kernel });
     for (const key of Object.keys(stats) as (keyof Stats)[]) stats[key] += r.stats[key];
+    opts.onRun?.();
     return holds(r);
   });
   const details = fc.check(prop, { numRuns: opts.numRuns, ...(opts.seed === undefined ? {} : { seed: opts.seed }) });

@@ -1,0 +1,47 @@
+// `npm run bench`: model throughput in primitive ops per second, and for
+// each broken mitigation the median runs and milliseconds to the first
+// failure over 20 seeds, with the shrunk counterexample length. Figures
+// are measured here, never asserted by tests.
+
+import fc from 'fast-check';
+import { mitigation as kpti } from '../model/mitigations/arm64/kpti.ts';
+import { BROKEN } from '../model/mitigations/index.ts';
+import { checkInvariant } from '../properties/check.ts';
+import { simulate } from '../properties/runner/simulate.ts';
+import { workload } from '../properties/workloads/arm64.ts';
+
+const SEEDS = Number(process.env.BENCH_SEEDS ?? 20);
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+function throughput(): void {
+  const loads = fc.sample(workload(), { numRuns: 500, seed: 1 });
+  for (const [label, invariants] of [['all invariants', undefined], ['no invariants', []]] as const) {
+    let ops = 0;
+    const t = performance.now();
+    for (const w of loads) ops += simulate(w, kpti, { invariants }).ops;
+    const s = (performance.now() - t) / 1000;
+    console.log(`throughput (arm64/kpti, ${label}): ${Math.round(ops / s).toLocaleString('en')} ops/s (${ops} ops in ${s.toFixed(2)} s, 500 workloads)`);
+  }
+}
+
+function timeToCounterexample(): void {
+  console.log(`\ntime to first counterexample, median over ${SEEDS} seeds (runs until failure, ms, shrunk events):`);
+  console.log(`${'mitigation'.padEnd(44)}${'invariant'.padEnd(17)}${'runs'.padStart(6)}${'ms'.padStart(8)}${'events'.padStart(8)}  caught`);
+  for (const { mitigation: m } of BROKEN) {
+    for (const inv of m.expect!.violates) {
+      const runs: number[] = [], ms: number[] = [], len: number[] = [];
+      let caught = 0;
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        const t = performance.now();
+        const out = checkInvariant(m, inv, { numRuns: 20_000, seed });
+        ms.push(performance.now() - t);
+        runs.push(out.runs);
+        if (out.failure) { caught++; len.push(out.failure.workload.length); }
+      }
+      console.log(`${m.id.padEnd(44)}${inv.padEnd(17)}${String(median(runs)).padStart(6)}${median(ms).toFixed(0).padStart(8)}${String(median(len)).padStart(8)}  ${caught}/${SEEDS}`);
+    }
+  }
+}
+
+throughput();
+timeToCounterexample();
