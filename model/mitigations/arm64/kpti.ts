@@ -15,8 +15,7 @@ import { FIX_ENTRY_TRAMP_DATA, FIX_ENTRY_TRAMP_TEXT, TRAMP_VALIAS, fixToVirt } f
 import { allocEntry, setPte } from '../../kernel/arm64/pgtable.ts';
 import { PAGE_KERNEL_RO, PAGE_KERNEL_ROX } from '../../kernel/arm64/prot.ts';
 import type { Mm } from '../../kernel/task.ts';
-import * as tlb from './lib/tlbflush.ts';
-import { USER_ASID_FLAG } from './lib/tlbflush.ts';
+import { tlbFlushHooks, USER_ASID_FLAG } from './lib/tlbflush.ts';
 import { switchMm, type SwitchContextOps } from './lib/mmu_context.ts';
 import { uaccessDisable, uaccessEnable, uaccessTtbr0Disable, uaccessTtbr0Enable } from './lib/uaccess.ts';
 import type { Arm64Ctx, Arm64Hooks, Arm64Mitigation, Vector } from './types.ts';
@@ -143,9 +142,7 @@ export const kptiHooks: Arm64Hooks = {
   el1Entry: kernelEntry1,
   el1Exit: (c, saved) => kernelExit1(c, saved as boolean),
   switchMm: (c, prev, next, tsk) => switchMm(c, prev, next, tsk, kptiSwitchContext),
-  flushTlbMm: (c, mm) => tlb.flushTlbMm(mm, true),
-  flushTlbPage: (c, mm, uaddr) => tlb.flushTlbPage(mm, uaddr, true),
-  flushTlbRange: (c, mm, start, end, lastLevel) => tlb.flushTlbRange(mm, start, end, lastLevel, true),
+  ...tlbFlushHooks(true),
   uaccessEnable,
   uaccessDisable,
 };

@@ -7,10 +7,8 @@
 
 import { access, eret, type Hook } from '../../arch/arm64/ops.ts';
 import { INVARIANTS } from '../../claims.ts';
-import * as tlb from './lib/tlbflush.ts';
-import { switchMm } from './lib/mmu_context.ts';
-import { uaccessDisable, uaccessEnable } from './lib/uaccess.ts';
-import { kernelEntry0, kernelEntry1, kernelExit1, kptiHooks, kptiSwitchContext, mapEntryTrampoline, ventryOffset } from './kpti.ts';
+import { tlbFlushHooks } from './lib/tlbflush.ts';
+import { kernelEntry0, kptiHooks, ventryOffset } from './kpti.ts';
 import type { Arm64Ctx, Arm64Mitigation, Vector } from './types.ts';
 
 /** `kernel_ventry 0` at `vectors` (VBAR_EL1 never moves), then `kernel_entry 0`. */
@@ -34,19 +32,7 @@ export const mitigation: Arm64Mitigation = {
   unmapKernelAtEl0: true,
   options: { swPan: false },
   userShared: () => [],
-  hooks: {
-    cpuSetup: kptiHooks.cpuSetup,
-    layout: mapEntryTrampoline,
-    el0Entry: kernelVentry,
-    el0Exit: kernelExit0,
-    el1Entry: kernelEntry1,
-    el1Exit: (c, saved) => kernelExit1(c, saved as boolean),
-    switchMm: (c, prev, next, tsk) => switchMm(c, prev, next, tsk, kptiSwitchContext),
-    flushTlbMm: (c, mm) => tlb.flushTlbMm(mm, false),
-    flushTlbPage: (c, mm, uaddr) => tlb.flushTlbPage(mm, uaddr, false),
-    flushTlbRange: (c, mm, start, end, lastLevel) => tlb.flushTlbRange(mm, start, end, lastLevel, false),
-    uaccessEnable,
-    uaccessDisable,
-  },
+  // The same arch code as KPTI except the exception path and __tlbi_user.
+  hooks: { ...kptiHooks, el0Entry: kernelVentry, el0Exit: kernelExit0, ...tlbFlushHooks(false) },
 };
 export default mitigation;

@@ -4,7 +4,7 @@
 // user code filled under the odd (user) ASID outlive munmap and mprotect.
 
 import { kptiHooks, mitigation as kpti } from '../kpti.ts';
-import * as tlb from '../lib/tlbflush.ts';
+import { tlbFlushHooks } from '../lib/tlbflush.ts';
 import type { Arm64Mitigation } from '../types.ts';
 
 export const mitigation: Arm64Mitigation = {
@@ -13,11 +13,7 @@ export const mitigation: Arm64Mitigation = {
   title: 'KPTI with TLBI of the kernel ASID only',
   source: 'reverses "arm64: mm: Invalidate both kernel and user ASIDs when performing TLBI" (KPTI series patch 9/18)',
   expect: { violates: ['stale-tlb', 'functional', 'tlb-conflict'], twin: 'arm64/kpti' },
-  hooks: {
-    ...kptiHooks,
-    flushTlbMm: (c, mm) => tlb.flushTlbMm(mm, false),
-    flushTlbPage: (c, mm, uaddr) => tlb.flushTlbPage(mm, uaddr, false),
-    flushTlbRange: (c, mm, start, end, lastLevel) => tlb.flushTlbRange(mm, start, end, lastLevel, false),
-  },
+  // BUG: no __tlbi_user: only the kernel ASID is invalidated.
+  hooks: { ...kptiHooks, ...tlbFlushHooks(false) },
 };
 export default mitigation;

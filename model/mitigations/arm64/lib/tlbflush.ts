@@ -4,6 +4,7 @@
 // Invalidate both kernel and user ASIDs when performing TLBI" it did not exist.
 
 import { dsb, isb, tlbi, type Hook, type TlbiType } from '../../../arch/arm64/ops.ts';
+import type { Arm64Hooks } from '../types.ts';
 import type { VA } from '../../../arch/va.ts';
 import { ASID, type Mm } from '../../../kernel/task.ts';
 
@@ -47,3 +48,10 @@ export function* flushTlbRange(mm: Mm, start: VA, end: VA, lastLevel: boolean, u
   for (let addr = start; addr < end; addr += 4096) yield* tlbiBoth(lastLevel ? 'VALE1' : 'VAE1', ASID(mm), user, addr);
   yield dsb('ish');
 }
+
+/** The three flush hooks, with `__tlbi_user` on (`user`) or off. */
+export const tlbFlushHooks = (user: boolean): Pick<Arm64Hooks, 'flushTlbMm' | 'flushTlbPage' | 'flushTlbRange'> => ({
+  flushTlbMm: (c, mm) => flushTlbMm(mm, user),
+  flushTlbPage: (c, mm, uaddr) => flushTlbPage(mm, uaddr, user),
+  flushTlbRange: (c, mm, start, end, lastLevel) => flushTlbRange(mm, start, end, lastLevel, user),
+});
