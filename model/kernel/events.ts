@@ -19,7 +19,7 @@ export type SoftwareEvent =
 
 /** Something the hardware does on its own, `delay` ops into the hook in flight. */
 export type HardwareEvent =
-  /** A speculative walk and TLB fill of VA catalogue entry `va`. */
+  /** A speculative walk and TLB fill: even `va` picks from the kernel's VA catalogue, odd `va` a currently reachable leaf. */
   | { readonly k: 'fill'; readonly cpu: number; readonly va: number; readonly delay: number }
   /** Eviction of the `n`th TLB entry (mod size). */
   | { readonly k: 'evict'; readonly cpu: number; readonly n: number; readonly delay: number }

@@ -14,6 +14,7 @@ import { isHardware, type Event, type HardwareEvent } from '../../model/kernel/e
 import type { Arm64Mitigation, Arm64Options } from '../../model/mitigations/arm64/types.ts';
 import { INVARIANT_CHECKS, type Invariant, type Step, type Violation } from '../invariants/index.ts';
 import { invalidOp } from './validate.ts';
+import { speculativeTarget } from './speculation.ts';
 
 export interface SimOptions {
   /** Invariants to check (default: all). */
@@ -193,7 +194,8 @@ class Sim {
     let text: string | undefined;
     switch (ev.k) {
       case 'fill': {
-        const va = k.vaCatalogue[ev.va % k.vaCatalogue.length];
+        const va = speculativeTarget(k, ev.cpu, ev.va);
+        if (va === undefined) break;
         if (isUpper(va) && cpu.EL === 0) k.stats.specFillKernelVa++;
         k.machine.speculate(cpu, va);
         const fill = k.machine.effects[0];

@@ -41,7 +41,7 @@ export function softwareEvent(ncpus: number): fc.Arbitrary<SoftwareEvent> {
 export function hardwareEvent(ncpus: number): fc.Arbitrary<HardwareEvent> {
   const cpu = biased(ncpus - 1);
   return fc.oneof(
-    { weight: 5, arbitrary: fc.record({ k: fc.constant('fill' as const), cpu, va: biased(31), delay }) },
+    { weight: 5, arbitrary: fc.record({ k: fc.constant('fill' as const), cpu, va: fc.oneof({ weight: 3, arbitrary: biased(31) }, { weight: 1, arbitrary: fc.nat({ max: 1023 }) }), delay }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('evict' as const), cpu, n: fc.nat({ max: 15 }), delay }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('sync' as const), cpu, which: fc.nat({ max: 3 }), delay }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('land' as const), cpu, delay }) },
