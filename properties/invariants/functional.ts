@@ -15,19 +15,29 @@ type Access = Extract<Effect, { kind: 'access' }>;
 
 const show = (o: { pa?: number; fault?: string }): string => (o.fault ? `${o.fault} fault` : `0x${o.pa!.toString(16)}`);
 
-/** The ideal machine: the current task's tables, no TLB, EL0 permissions. */
-function ideal(k: Arm64Kernel, a: Access): { pa?: number; fault?: string } {
+type Result = { pa?: number; fault?: string };
+
+/**
+ * The ideal machine: the current task's tables, no TLB, EL0 permissions.
+ * While a syscall on some CPU is changing this VA, the old page is also an
+ * allowed answer (a user access racing munmap may see either).
+ */
+function ideal(k: Arm64Kernel, a: Access): Result[] {
   const task = k.running[a.cpu];
-  if (!task) return { fault: 'translation' };
-  const w = walkFrom((t, i) => k.machine.mem.readEntry(t, i) ?? INVALID, task.mm.pgd, a.va, 0);
-  if (w.kind === 'fault') return { fault: 'translation' };
+  if (!task) return [{ fault: 'translation' }];
   const write = a.access === 'store' || a.access === 'sttr';
-  return w.perms.el0 && (!write || w.perms.write) ? { pa: w.pa } : { fault: 'permission' };
+  const w = walkFrom((t, i) => k.machine.mem.readEntry(t, i) ?? INVALID, task.mm.pgd, a.va, 0);
+  const now: Result = w.kind === 'fault' ? { fault: 'translation' } : w.perms.el0 && (!write || w.perms.write) ? { pa: w.pa } : { fault: 'permission' };
+  const old = k.inFlight(task.mm, a.va).map((p): Result => (!write || p.prot === 'rw' ? { pa: p.pa } : { fault: 'permission' }));
+  return [now, ...old];
 }
 
+const agrees = (o: Outcome, want: Result): boolean => (want.fault ? o.fault !== undefined : o.fault === undefined && o.pa === want.pa);
+
 function userAccess(k: Arm64Kernel, a: Access): Violation | undefined {
-  const want = ideal(k, a);
-  const bad = a.outcomes.find((o: Outcome) => (want.fault ? !o.fault : o.fault !== undefined || o.pa !== want.pa));
+  const allowed = ideal(k, a);
+  const want = allowed[0];
+  const bad = a.outcomes.find((o: Outcome) => !allowed.some((r) => agrees(o, r)));
   if (!bad) return undefined;
   return violation('functional', 'user access differs from the ideal machine', {
     cpu: a.cpu, access: a.access, va: vaHex(a.va), got: show(bad), ideal: show(want),

@@ -17,7 +17,7 @@ export const staleTlb: Invariant = {
     if (step.op?.op !== 'hint') return undefined;
     const mask = 2 ** k.opts.asidBits;
     const read = (t: number, i: number) => k.machine.mem.readEntry(t, i) ?? INVALID;
-    for (const { mm, va } of k.changed) {
+    for (const { mm, va } of k.changes[step.cpu]) {
       const now = walkFrom(read, mm.pgd, va, 0);
       const tags = k.asid.pairs ? [ASID(mm) % mask, (ASID(mm) | 1) % mask] : [ASID(mm) % mask];
       for (const cpu of k.machine.cpus) {

@@ -14,7 +14,8 @@ import type { Arm64Options } from '../../model/mitigations/arm64/types.ts';
 import type { Located, TraceLine } from './simulate.ts';
 
 export const FORMAT = 'isocheck-counterexample';
-export const VERSION = 1;
+/** 2: hooks interleave across CPUs (`run` events); hardware events have no `delay`. */
+export const VERSION = 2;
 
 const nat = z.number().int().min(0);
 const cpu = z.number().int().min(0).max(63);
@@ -22,12 +23,13 @@ const prot = z.enum(['r', 'rw', 'rx']);
 const eventSchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('syscall'), cpu, nr: z.enum(SYSCALLS), slot: nat, prot, task: nat }).strict(),
   z.object({ k: z.literal('access'), cpu, op: z.enum(['load', 'store']), slot: nat }).strict(),
-  z.object({ k: z.literal('irq'), cpu, delay: nat }).strict(),
+  z.object({ k: z.literal('irq'), cpu }).strict(),
   z.object({ k: z.literal('switch'), cpu, to: nat }).strict(),
-  z.object({ k: z.literal('fill'), cpu, va: nat, delay: nat }).strict(),
-  z.object({ k: z.literal('evict'), cpu, n: nat, delay: nat }).strict(),
-  z.object({ k: z.literal('sync'), cpu, which: nat, delay: nat }).strict(),
-  z.object({ k: z.literal('land'), cpu, delay: nat }).strict(),
+  z.object({ k: z.literal('run'), cpu, n: nat }).strict(),
+  z.object({ k: z.literal('fill'), cpu, va: nat }).strict(),
+  z.object({ k: z.literal('evict'), cpu, n: nat }).strict(),
+  z.object({ k: z.literal('sync'), cpu, which: nat }).strict(),
+  z.object({ k: z.literal('land'), cpu }).strict(),
 ]);
 
 const optionsSchema = z.object({

@@ -13,7 +13,7 @@ const withHooks = (hooks: Partial<Arm64Mitigation['hooks']>): Arm64Mitigation =>
 
 describe('simulate', () => {
   it('is deterministic', () => {
-    const w: Event[] = [getpid(0), { k: 'access', cpu: 1, op: 'store', slot: 1 }, { k: 'fill', cpu: 0, va: 3, delay: 2 }, { k: 'switch', cpu: 0, to: 2 }];
+    const w: Event[] = [getpid(0), { k: 'access', cpu: 1, op: 'store', slot: 1 }, { k: 'fill', cpu: 0, va: 3 }, { k: 'switch', cpu: 0, to: 2 }];
     const a = simulate(w, kpti, { trace: true }), b = simulate(w, kpti, { trace: true });
     expect(a.trace).toEqual(b.trace);
     expect(a.ops).toBe(b.ops);
@@ -22,14 +22,14 @@ describe('simulate', () => {
 
   it('skips events that do not apply (CPU out of range, syscall on an idle CPU)', () => {
     const base = simulate([], kpti).ops;
-    expect(simulate([getpid(7), { k: 'fill', cpu: 9, va: 0, delay: 0 }], kpti).ops).toBe(base);
+    expect(simulate([getpid(7), { k: 'fill', cpu: 9, va: 0 }], kpti).ops).toBe(base);
     // After exit with no runnable task left on CPU 0's side, further syscalls there do nothing.
     const idle = simulate([{ k: 'switch', cpu: 0, to: 0 }, getpid(0)], kpti);
     expect(idle.events.syscall ?? 0).toBe(0);
   });
 
   it('takes an IRQ at EL1 inside a hook with IRQs unmasked', () => {
-    const r = simulate([{ k: 'syscall', cpu: 0, nr: 'mmap', slot: 3, prot: 'rw', task: 0 }, { k: 'irq', cpu: 0, delay: 12 }], kpti, { trace: true });
+    const r = simulate([{ k: 'syscall', cpu: 0, nr: 'mmap', slot: 3, prot: 'rw', task: 0 }, { k: 'irq', cpu: 0 }], kpti, { trace: true });
     expect(r.events['irq-el1']).toBe(1);
     expect(r.trace.some((l) => l.text.includes('el1_irq'))).toBe(true);
     expect(r.violation).toBeUndefined();

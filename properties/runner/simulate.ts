@@ -1,11 +1,12 @@
 // The one runner: `simulate(workload, mitigation, options)` serves the
 // vitest properties, counterexample replay, the CLI and the benchmark.
-// Software events run as hooks one at a time; each hardware event first lets
-// the hook in flight run `delay` more ops, so fills, evictions, early TLBI
-// completion and early register effects land between any two ops.
+// Software events start kernel code on their CPU; `run` events choose which
+// CPU steps next, so code on different CPUs interleaves op by op; hardware
+// events (fills, evictions, early TLBI completion, early register effects)
+// land between any two ops. Invariants are checked after every step.
 
-import { mnemonic, type MnemonicCtx } from '../../model/arch/arm64/mnemonic.ts';
-import type { Hook, Op } from '../../model/arch/arm64/ops.ts';
+import type { MnemonicCtx } from '../../model/arch/arm64/mnemonic.ts';
+import type { Hook } from '../../model/arch/arm64/ops.ts';
 import { isUpper, vaHex } from '../../model/arch/va.ts';
 import type { InvariantId } from '../../model/claims.ts';
 import { INVARIANTS } from '../../model/claims.ts';
@@ -15,6 +16,8 @@ import type { Arm64Mitigation, Arm64Options } from '../../model/mitigations/arm6
 import { INVARIANT_CHECKS, type Invariant, type Step, type Violation } from '../invariants/index.ts';
 import { invalidOp } from './validate.ts';
 import { speculativeTarget } from './speculation.ts';
+import { Scheduler, type StepResult } from './scheduler.ts';
+import { opClass, opText } from './trace.ts';
 
 export interface SimOptions {
   /** Invariants to check (default: all). */
@@ -45,7 +48,7 @@ export interface Located extends Violation {
 
 /** The mitigation failed to behave like code: it threw, never ended, or yielded a malformed op. */
 export interface MitigationError {
-  readonly kind: 'threw' | 'never-ends' | 'bad-op';
+  readonly kind: 'threw' | 'never-ends' | 'bad-op' | 'deadlock';
   readonly message: string;
   readonly event: number;
 }
@@ -68,8 +71,6 @@ export const DEFAULT_STEP_BUDGET = 5000;
 
 class Stop extends Error {}
 
-interface Frame { readonly cpu: number; readonly gen: Hook<unknown>; readonly event: number; next: unknown }
-
 export function resolveOptions(m: Arm64Mitigation, over: Partial<Arm64Options> = {}): Arm64Options {
   return { ...DEFAULT_OPTIONS, ...over, ...m.options };
 }
@@ -79,7 +80,7 @@ export function simulate(workload: readonly Event[], mitigation: Arm64Mitigation
   try {
     sim.boot();
     workload.forEach((ev, i) => sim.event(ev, i));
-    sim.drain();
+    sim.drainAll();
   } catch (e) {
     if (!(e instanceof Stop)) throw e;
   }
@@ -89,16 +90,19 @@ export function simulate(workload: readonly Event[], mitigation: Arm64Mitigation
 class Sim {
   private readonly kernel: Arm64Kernel | undefined;
   private readonly checks: Invariant[];
-  private readonly stack: Frame[] = [];
+  private readonly sched: Scheduler;
   private readonly trace: TraceLine[] = [];
   private readonly counts: Record<string, number> = {};
   private readonly eventCounts: Record<string, number> = {};
   private readonly budget: number;
   private readonly opts: Arm64Options;
+  /** Per CPU: ops run for the event in flight (against the step budget). */
+  private readonly eventOps: number[];
+  /** Per CPU: an IRQ is pending, taken when IRQs are unmasked. */
+  private readonly irqPending: boolean[];
   private ops = 0;
   private stepId = 0;
   private eventIndex = -1;
-  private eventOps = 0;
   private violation?: Located;
   private error?: MitigationError;
   private readonly mn: MnemonicCtx;
@@ -107,6 +111,9 @@ class Sim {
     this.checks = (options.invariants ?? INVARIANTS).map((id) => INVARIANT_CHECKS[id]);
     this.budget = options.stepBudget ?? DEFAULT_STEP_BUDGET;
     this.opts = resolveOptions(mitigation, options.kernel);
+    this.sched = new Scheduler(this.opts.ncpus);
+    this.eventOps = new Array(this.opts.ncpus).fill(0);
+    this.irqPending = new Array(this.opts.ncpus).fill(false);
     this.mn = { name: (pa) => this.kernel?.machine.mem.frame(pa)?.name ?? `0x${pa.toString(16)}`, asidBits: this.opts.asidBits };
     try {
       this.kernel = new Arm64Kernel(mitigation, this.opts);
@@ -123,67 +130,81 @@ class Sim {
   boot(): void {
     const k = this.k;
     for (const inv of this.checks) this.report(inv.initial?.(k), 0);
-    for (let c = 0; c < this.opts.ncpus; c++) { this.push(c, k.bootCpu(c), -1); this.drain(); }
+    for (let c = 0; c < this.opts.ncpus; c++) { this.start(c, k.bootCpu(c), -1); this.finish(c); }
   }
 
   event(ev: Event, i: number): void {
     const k = this.k;
-    if (isHardware(ev)) { this.advance(ev.delay); this.hardware(ev, i); return; }
-    const top = this.stack[this.stack.length - 1];
-    if (ev.k === 'irq' && top?.cpu === ev.cpu) {
-      this.advance(ev.delay);
-      const cpu = k.machine.cpus[ev.cpu];
-      if (this.stack[this.stack.length - 1]?.cpu === ev.cpu && !cpu.I && cpu.EL === 1) {
-        this.eventCounts['irq-el1'] = (this.eventCounts['irq-el1'] ?? 0) + 1;
-        this.stack.push({ cpu: ev.cpu, gen: k.irqAtEl1(ev.cpu), event: i, next: undefined });
-      }
-      return;
-    }
-    this.drain();
     if (ev.cpu >= this.opts.ncpus) return;
+    if (isHardware(ev)) { this.hardware(ev, i); return; }
+    if (ev.k === 'run') { for (let n = 0; n < ev.n && this.step(ev.cpu) === 'stepped'; n++); return; }
+    if (ev.k === 'irq' && this.sched.busy(ev.cpu)) { this.irqPending[ev.cpu] = true; return; }
+    this.finish(ev.cpu);
     const h = k.event(ev);
     if (!h) return;
     this.eventCounts[ev.k] = (this.eventCounts[ev.k] ?? 0) + 1;
-    this.push(ev.cpu, h, i);
+    this.start(ev.cpu, h, i);
   }
 
-  private push(cpu: number, gen: Hook<unknown>, event: number): void {
-    this.stack.push({ cpu, gen, event, next: undefined });
-    this.eventOps = 0;
+  private start(cpu: number, gen: Hook<unknown>, event: number): void {
+    this.sched.push(cpu, gen, event);
+    this.eventOps[cpu] = 0;
   }
 
-  /** Run the hooks in flight to completion. */
-  drain(): void { while (this.stack.length) this.stepOnce(); }
+  /** Run `cpu` until its code in flight is done, stepping other CPUs while it is blocked. */
+  private finish(cpu: number): void {
+    while (this.sched.busy(cpu)) {
+      if (this.step(cpu) !== 'blocked') continue;
+      const other = this.sched.stacks.findIndex((_, c) => c !== cpu && this.sched.busy(c) && this.step(c) !== 'blocked');
+      if (other < 0) this.fail('deadlock', `every CPU with code in flight is waiting (cpu${cpu} on ${this.waitingOn(cpu)})`);
+    }
+  }
 
-  /** Run up to `n` more ops of the hooks in flight. */
-  private advance(n: number): void { for (let i = 0; i < n && this.stack.length; i++) this.stepOnce(); }
+  /** Run everything still in flight to completion, CPU by CPU. */
+  drainAll(): void { for (let c = 0; c < this.opts.ncpus; c++) this.finish(c); }
 
-  private stepOnce(): void {
-    const f = this.stack[this.stack.length - 1];
-    let r: IteratorResult<Op, unknown>;
+  /** One step of `cpu`: take a pending IRQ if unmasked, else fetch and execute its next op. */
+  private step(cpu: number): 'stepped' | 'blocked' | 'idle' {
+    const k = this.k, c = k.machine.cpus[cpu];
+    if (this.irqPending[cpu] && !c.I && c.EL === 1) {
+      this.irqPending[cpu] = false;
+      this.eventCounts['irq-el1'] = (this.eventCounts['irq-el1'] ?? 0) + 1;
+      this.sched.push(cpu, k.irqAtEl1(cpu), this.sched.stacks[cpu].at(-1)?.event ?? -1);
+    }
+    let r: StepResult;
     try {
-      r = f.gen.next(f.next);
+      r = this.sched.fetch(cpu);
     } catch (e) {
       this.fail('threw', `hook threw: ${(e as Error).message}`);
     }
-    if (r.done) { this.stack.pop(); return; }
-    if (++this.eventOps > this.budget) this.fail('never-ends', `hook never ends: more than ${this.budget} ops for one event`);
-    const k = this.k;
-    const bad = invalidOp(r.value, k.machine.mem);
+    if (r.kind !== 'op') {
+      if (r.kind !== 'returned') return r.kind;
+      // Back at EL0 (or idle) with an IRQ pending: take it now.
+      if (!this.sched.busy(cpu) && this.irqPending[cpu]) { this.irqPending[cpu] = false; const h = k.event({ k: 'irq', cpu }); if (h) this.start(cpu, h, this.eventIndex); }
+      return 'stepped';
+    }
+    const { op, frame } = r;
+    if (++this.eventOps[cpu] > this.budget) this.fail('never-ends', `hook never ends: more than ${this.budget} ops for one event`);
+    const bad = invalidOp(op, k.machine.mem);
     if (bad) this.fail('bad-op', bad);
-    const op = r.value, cpu = k.machine.cpus[f.cpu];
     k.machine.effects = [];
     try {
-      f.next = k.machine.exec(cpu, op);
+      frame.next = k.machine.exec(c, op);
     } catch (e) {
-      this.fail('bad-op', `${mnemonic(op, this.mn)}: ${(e as Error).message}`);
+      this.fail('bad-op', `${opText(op, undefined, this.mn)}: ${(e as Error).message}`);
     }
     this.ops++;
     const cls = opClass(op);
     this.counts[cls] = (this.counts[cls] ?? 0) + 1;
-    this.eventIndex = f.event;
-    if (this.options.trace) this.line(f.cpu, mnemonic(op, this.mn) + resultText(op, f.next, this.mn));
-    this.check({ cpu: f.cpu, op, effects: k.machine.effects });
+    this.eventIndex = frame.event;
+    if (this.options.trace) this.line(cpu, opText(op, frame.next, this.mn));
+    this.check({ cpu, op, effects: k.machine.effects });
+    return 'stepped';
+  }
+
+  private waitingOn(cpu: number): string {
+    const op = this.sched.stacks[cpu].at(-1)?.op;
+    return op?.op === 'wait' ? op.what : op?.op === 'lock' ? op.lock : 'nothing';
   }
 
   private hardware(ev: HardwareEvent, i: number): void {
@@ -243,21 +264,3 @@ class Sim {
   }
 }
 
-/** Cost classes: TLBI and DSB by kind, MSR by register, the rest by op. */
-function opClass(op: Op): string {
-  switch (op.op) {
-    case 'tlbi': return `TLBI ${op.type}${op.is ? 'IS' : ''}`;
-    case 'msr': return `MSR ${op.reg}`;
-    case 'dsb': return `DSB ${op.option}`;
-    default: return op.op;
-  }
-}
-
-function resultText(op: Op, result: unknown, m: MnemonicCtx): string {
-  if (op.op === 'mrs') return ` -> ${mnemonic({ op: 'msr', reg: op.reg, value: result as bigint }, m).replace(`MSR ${op.reg} `, '')}`;
-  if (op.op === 'access' || op.op === 'user' || op.op === 'exception') {
-    const r = result as { pa?: number; fault?: string };
-    return r.fault ? ` -> ${r.fault} fault` : ` -> pa 0x${r.pa!.toString(16)}`;
-  }
-  return '';
-}

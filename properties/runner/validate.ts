@@ -41,6 +41,8 @@ export function invalidOp(op: unknown, mem: PhysMem<Descriptor>): string | undef
       if (!ACCESS.includes(o.kind)) return `access: unknown kind ${String(o.kind)}`;
       return isVa(o.va) ? undefined : 'access: va out of range';
     case 'user': return isVa(o.va) ? undefined : 'user: va out of range';
+    case 'lock': case 'unlock': return typeof o.lock === 'string' && o.lock ? undefined : `${o.op}: needs a lock name`;
+    case 'wait': return typeof o.until === 'function' ? undefined : 'wait: needs an `until` function';
     case 'isb': case 'eret': case 'daif': case 'note': case 'exception': case 'hint': return undefined;
     default: return `unknown op ${String((o as { op: unknown }).op)}`;
   }

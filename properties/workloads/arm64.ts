@@ -1,9 +1,9 @@
 // fast-check arbitraries for arm64 workloads: software events, CPU choice
 // and hardware nondeterminism, all plain data so they shrink (toward fewer
-// events, CPU 0, slot 0, delay 0, the first syscall).
+// events, CPU 0, slot 0, the first syscall).
 
 import fc from 'fast-check';
-import type { Event, HardwareEvent, SoftwareEvent, Syscall } from '../../model/kernel/events.ts';
+import type { Event, HardwareEvent, RunEvent, SoftwareEvent, Syscall } from '../../model/kernel/events.ts';
 import type { Prot } from '../../model/kernel/arm64/prot.ts';
 
 export interface WorkloadShape {
@@ -20,7 +20,6 @@ const SYSCALL_WEIGHTS: [Syscall, number][] = [
   ['getpid', 1], ['getrandom', 2], ['mmap', 3], ['munmap', 3], ['mprotect', 2], ['fork', 3], ['clone', 1], ['exit', 1], ['move_pages', 2],
 ];
 
-const delay = fc.nat({ max: 24 });
 /** A value biased toward 0, so that events meet on one CPU, one page, one VA (0 is also where shrinking goes). */
 const biased = (max: number): fc.Arbitrary<number> => fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.nat({ max }) });
 /** User VA slots: 0 and 1 are mapped in every process from the start. */
@@ -33,7 +32,7 @@ export function softwareEvent(ncpus: number): fc.Arbitrary<SoftwareEvent> {
   return fc.oneof(
     { weight: 5, arbitrary: fc.record({ k: fc.constant('syscall' as const), cpu, nr, slot, prot, task: fc.nat({ max: 7 }) }) },
     { weight: 4, arbitrary: fc.record({ k: fc.constant('access' as const), cpu, op: fc.constantFrom('load' as const, 'store' as const), slot }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('irq' as const), cpu, delay }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('irq' as const), cpu }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('switch' as const), cpu, to: fc.nat({ max: 4 }) }) },
   );
 }
@@ -41,14 +40,21 @@ export function softwareEvent(ncpus: number): fc.Arbitrary<SoftwareEvent> {
 export function hardwareEvent(ncpus: number): fc.Arbitrary<HardwareEvent> {
   const cpu = biased(ncpus - 1);
   return fc.oneof(
-    { weight: 5, arbitrary: fc.record({ k: fc.constant('fill' as const), cpu, va: fc.oneof({ weight: 3, arbitrary: biased(31) }, { weight: 1, arbitrary: fc.nat({ max: 1023 }) }), delay }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('evict' as const), cpu, n: fc.nat({ max: 15 }), delay }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('sync' as const), cpu, which: fc.nat({ max: 3 }), delay }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('land' as const), cpu, delay }) },
+    { weight: 5, arbitrary: fc.record({ k: fc.constant('fill' as const), cpu, va: fc.oneof({ weight: 3, arbitrary: biased(31) }, { weight: 1, arbitrary: fc.nat({ max: 1023 }) }) }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('evict' as const), cpu, n: fc.nat({ max: 15 }) }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('sync' as const), cpu, which: fc.nat({ max: 3 }) }) },
+    { weight: 2, arbitrary: fc.record({ k: fc.constant('land' as const), cpu }) },
   );
 }
 
+/** The schedule: which CPU runs next, and for how many ops (few, so that other events land inside hooks). */
+export function runEvent(ncpus: number): fc.Arbitrary<RunEvent> {
+  return fc.record({ k: fc.constant('run' as const), cpu: biased(ncpus - 1), n: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }) }) });
+}
+
 export function workload(shape: WorkloadShape = DEFAULT_SHAPE): fc.Arbitrary<Event[]> {
-  const ev: fc.Arbitrary<Event> = fc.oneof({ weight: 3, arbitrary: softwareEvent(shape.ncpus) }, { weight: 2, arbitrary: hardwareEvent(shape.ncpus) });
+  const ev: fc.Arbitrary<Event> = fc.oneof(
+    { weight: 3, arbitrary: softwareEvent(shape.ncpus) }, { weight: 2, arbitrary: hardwareEvent(shape.ncpus) }, { weight: 2, arbitrary: runEvent(shape.ncpus) },
+  );
   return fc.array(ev, { minLength: 1, maxLength: shape.maxEvents });
 }

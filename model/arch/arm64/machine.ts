@@ -60,6 +60,8 @@ export class Machine {
       case 'exception': return this.takeException(cpu, op.type);
       case 'user': return this.userAccess(cpu, op.va, op.kind);
       case 'note': case 'hint': return undefined;
+      // Software steps are the scheduler's business; by the time one reaches the machine it has taken effect.
+      case 'lock': case 'unlock': case 'wait': return undefined;
     }
   }
 

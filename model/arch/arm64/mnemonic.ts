@@ -41,5 +41,8 @@ export function mnemonic(op: Op, m: MnemonicCtx): string {
     case 'exception': return `exception: ${op.type.toUpperCase()} (${op.reason})`;
     case 'user': return `EL0 ${op.kind} ${vaHex(op.va)}`;
     case 'hint': return `// ghost: kernel path returns (${op.hint})`;
+    case 'lock': return `spin_lock(${op.lock})`;
+    case 'unlock': return `spin_unlock(${op.lock})`;
+    case 'wait': return `wait until ${op.what}`;
   }
 }

@@ -39,7 +39,13 @@ export type Op =
   /** A load or store by user code at EL0; the kernel layer yields it on behalf of the task. */
   | { readonly op: 'user'; readonly kind: 'load' | 'store'; readonly va: VA }
   /** Ghost hint (Casemate's third class): the kernel path that changed user translations returns here. */
-  | { readonly op: 'hint'; readonly hint: 'tlb-maintained' };
+  | { readonly op: 'hint'; readonly hint: 'tlb-maintained' }
+  /** Software step: take a spinlock (`raw_spin_lock`, `mmap_write_lock`); the CPU waits while another holds it. */
+  | { readonly op: 'lock'; readonly lock: string }
+  /** Software step: release a spinlock this CPU holds. */
+  | { readonly op: 'unlock'; readonly lock: string }
+  /** Software step: spin (`wfe` loop) until `until()` holds; `what` names the condition in traces. */
+  | { readonly op: 'wait'; readonly what: string; readonly until: () => boolean };
 
 export type OpName = Op['op'];
 
@@ -62,6 +68,9 @@ export const isb = (): Op => ({ op: 'isb' });
 export const eret = (): Op => ({ op: 'eret' });
 export const daif = (mask: boolean): Op => ({ op: 'daif', mask });
 export const note = (text: string): Op => ({ op: 'note', text });
+export const lock = (name: string): Op => ({ op: 'lock', lock: name });
+export const unlock = (name: string): Op => ({ op: 'unlock', lock: name });
+export const wait = (what: string, until: () => boolean): Op => ({ op: 'wait', what, until });
 
 /** `mrs xN, <reg>`. */
 export function* mrs(reg: SysReg): Hook<bigint> { return (yield { op: 'mrs', reg }) as bigint; }

@@ -10,13 +10,16 @@ import type { PhysMem } from '../../arch/phys.ts';
 import type { Descriptor } from '../../arch/arm64/descriptor.ts';
 import type { Arm64Ctx, Arm64Mitigation, Arm64Options } from '../../mitigations/arm64/types.ts';
 import type { Event } from '../events.ts';
-import type { Mm, Task } from '../task.ts';
+import type { Mm, Task, UserPage } from '../task.ts';
 import { AsidAllocator } from './asid.ts';
 import { bootImage, type Symbols } from './image.ts';
 import { PHYS_OFFSET, TRAMP_VALIAS, USER_SLOTS, physToVirt } from './layout.ts';
 import { runAtBoot } from './pgtable.ts';
 import { mapUserPage, newMm, freeMm } from './mm.ts';
 import { syscallBody } from './syscalls.ts';
+
+/** A user translation being changed by a kernel path (ghost). */
+export interface Change { readonly mm: Mm; readonly va: VA; readonly old: UserPage }
 
 export const DEFAULT_OPTIONS: Arm64Options = { ncpus: 2, asidBits: 3, swPan: false, maxTasks: 6, bootTasks: 4 };
 
@@ -40,8 +43,13 @@ export class Arm64Kernel {
   /** `current` per CPU; undefined is the idle task. */
   readonly running: (Task | undefined)[];
   readonly stats: Stats = { el0AccessAfterMunmap: 0, rollover: 0, irqAtEl0: 0, specFillKernelVa: 0 };
-  /** Ghost: user translations changed by the syscall in progress (checked at its return). */
-  changed: { mm: Mm; va: VA }[] = [];
+  /**
+   * Ghost, per CPU: user translations the syscall in flight there is
+   * changing, with the old page. Until it returns, user code (on any CPU)
+   * may still see the old translation; when it returns, the stale-TLB
+   * invariant checks that none is left.
+   */
+  readonly changes: Change[][];
   /** VAs a speculative fill may target: user slots, kernel symbols, linear-map aliases, the trampoline. */
   readonly vaCatalogue: readonly VA[];
   nextPid = 1;
@@ -50,6 +58,7 @@ export class Arm64Kernel {
     const m = mitigation;
     this.asid = new AsidAllocator(opts.asidBits, m.unmapKernelAtEl0, opts.ncpus);
     this.running = new Array(opts.ncpus).fill(undefined);
+    this.changes = Array.from({ length: opts.ncpus }, () => []);
     const booted = bootedImage(m, opts.swPan, (mem, sym) => this.ctxFor(0, mem, sym));
     const mem = booted.mem.clone();
     const sym = (this.sym = booted.sym);
@@ -100,6 +109,14 @@ export class Arm64Kernel {
     return t;
   }
 
+  /** Record that the syscall on `cpu` is changing `va` in `mm`, whose old page was `old`. */
+  beginChange(cpu: number, mm: Mm, va: VA, old: UserPage): void { this.changes[cpu].push({ mm, va, old }); }
+
+  /** Old translations of (`mm`, `va`) that a syscall in flight on some CPU is changing. */
+  inFlight(mm: Mm, va: VA): UserPage[] {
+    return this.changes.flatMap((l) => l.filter((x) => x.mm === mm && x.va === va).map((x) => x.old));
+  }
+
   /** Tasks that could run: alive and not running on a CPU. */
   runnable(): Task[] { return this.tasks.filter((t) => t.alive && t.cpu === undefined); }
 
@@ -122,9 +139,10 @@ export class Arm64Kernel {
     yield* this.hooks.el0Entry(this.ctx(c), 'sync');
     yield note(`el0_svc: sys_${ev.nr}`);
     yield daif(false); // enable_dbg_and_irq
-    this.changed = [];
+    this.changes[c] = [];
     const next = yield* syscallBody(this, c, ev);
     yield { op: 'hint', hint: 'tlb-maintained' };
+    this.changes[c] = [];
     yield daif(true); // ret_to_user: disable_irq
     if (next !== 'stay') yield* this.contextSwitch(c, next);
     if (this.running[c]) yield* this.hooks.el0Exit(this.ctx(c));
@@ -185,6 +203,7 @@ export class Arm64Kernel {
   *contextSwitch(c: number, next: Task | undefined): Hook {
     const prev = this.running[c];
     if (prev === next) return;
+    if (next) next.cpu = c; // claimed (`on_cpu`) before anything can interleave
     yield note(`schedule: ${prev ? `pid ${prev.pid}` : 'idle'} -> ${next ? `pid ${next.pid}` : 'idle'}`);
     yield* this.hooks.switchMm(this.ctx(c), prev?.mm, next?.mm, next);
     if (prev) prev.cpu = undefined;

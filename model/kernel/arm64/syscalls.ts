@@ -1,9 +1,13 @@
 // Syscall bodies, in the order Linux does the work (mm/mmap.c, mm/mprotect.c,
 // kernel/fork.c, kernel/exit.c, mm/migrate.c, drivers/char/random.c). Each
-// records the user translations it changes in `k.changed`, so the stale-TLB
-// invariant can check them when the syscall returns.
+// takes the mm's `mmap_lock` where Linux does (a mutex here; readers are not
+// distinguished), and records the user translations it changes
+// (`k.beginChange`) before changing them, so that user code may see the old
+// translation until the syscall returns, and the stale-TLB invariant can
+// check them when it does.
 
-import { access, note, type Hook } from '../../arch/arm64/ops.ts';
+import { access, lock, note, unlock, type Hook } from '../../arch/arm64/ops.ts';
+import type { Mm } from '../task.ts';
 import type { Event } from '../events.ts';
 import type { Task } from '../task.ts';
 import type { Arm64Kernel } from './kernel.ts';
@@ -31,33 +35,38 @@ export function* syscallBody(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook<
     }
     case 'mmap':
       // MAP_FIXED_NOREPLACE | MAP_POPULATE: no TLB maintenance for invalid -> valid.
-      if (!mm.pages.has(va)) yield* mapUserPage(mem, mm, va, ev.prot, task.tgid);
+      yield* locked(mm, function* () { if (!mm.pages.has(va)) yield* mapUserPage(mem, mm, va, ev.prot, task.tgid); });
       return 'stay';
-    case 'munmap': {
+    case 'munmap':
       // unmap_region: zap the pte, tlb_finish_mmu -> tlb_flush (last level), then free the page.
-      const pa = yield* clearUserPage(mem, mm, va);
-      if (pa === undefined) return 'stay';
-      yield* h.flushTlbRange(ctx, mm, va, va + 4096, true);
-      mem.free(pa);
-      k.changed.push({ mm, va });
-      k.unmapped(mm).add(va);
+      yield* locked(mm, function* () {
+        const page = mm.pages.get(va);
+        if (!page) return;
+        k.beginChange(c, mm, va, page);
+        yield* clearUserPage(mem, mm, va);
+        yield* h.flushTlbRange(ctx, mm, va, va + 4096, true);
+        mem.free(page.pa);
+        k.unmapped(mm).add(va);
+      });
       return 'stay';
-    }
-    case 'mprotect': {
+    case 'mprotect':
       // change_protection, then flush_tlb_range.
-      const page = mm.pages.get(va);
-      if (!page || page.prot === ev.prot) return 'stay';
-      yield* rewriteUserPage(mem, mm, va, page.pa, ev.prot);
-      yield* h.flushTlbRange(ctx, mm, va, va + 4096, false);
-      k.changed.push({ mm, va });
+      yield* locked(mm, function* () {
+        const page = mm.pages.get(va);
+        if (!page || page.prot === ev.prot) return;
+        k.beginChange(c, mm, va, page);
+        yield* rewriteUserPage(mem, mm, va, page.pa, ev.prot);
+        yield* h.flushTlbRange(ctx, mm, va, va + 4096, false);
+      });
       return 'stay';
-    }
     case 'fork': {
-      // dup_mmap. Simplification: pages are copied eagerly, not shared copy-on-write.
+      // dup_mmap, under the parent's mmap_lock. Simplification: pages are copied eagerly, not shared copy-on-write.
       const child = k.spawn(task);
       if (!child) return 'stay';
-      for (const [cva, page] of mm.pages) yield* mapUserPage(mem, child.mm, cva, page.prot, child.tgid);
-      yield* h.flushTlbMm(ctx, mm);
+      yield* locked(mm, function* () {
+        for (const [cva, page] of mm.pages) yield* mapUserPage(mem, child.mm, cva, page.prot, child.tgid);
+        yield* h.flushTlbMm(ctx, mm);
+      });
       return 'stay';
     }
     case 'clone':
@@ -81,15 +90,24 @@ function* movePage(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook {
   const live = k.tasks.filter((t) => t.alive);
   const target = live[ev.task % live.length];
   const mm = target.mm, va = USER_SLOTS[ev.slot % USER_SLOTS.length], mem = k.machine.mem;
-  const page = mm.pages.get(va);
-  if (!page) return;
-  yield note(`migrate_pages: pid ${target.pid} page ${va.toString(16)}`);
-  yield* clearUserPage(mem, mm, va);
-  yield* k.hooks.flushTlbPage(k.ctx(c), mm, va);
-  const pa = mem.alloc(`user(${target.tgid})`, `user page of ${target.tgid}`);
-  yield* rewriteUserPage(mem, mm, va, pa, page.prot);
-  mem.free(page.pa);
-  k.changed.push({ mm, va });
+  yield* locked(mm, function* () {
+    const page = mm.pages.get(va);
+    if (!page || !target.alive) return;
+    yield note(`migrate_pages: pid ${target.pid} page ${va.toString(16)}`);
+    k.beginChange(c, mm, va, page);
+    yield* clearUserPage(mem, mm, va);
+    yield* k.hooks.flushTlbPage(k.ctx(c), mm, va);
+    const pa = mem.alloc(`user(${target.tgid})`, `user page of ${target.tgid}`);
+    yield* rewriteUserPage(mem, mm, va, pa, page.prot);
+    mem.free(page.pa);
+  });
+}
+
+/** `mmap_write_lock(mm)` around `body`. */
+function* locked(mm: Mm, body: () => Hook): Hook {
+  yield lock(`mmap_lock(mm ${mm.id})`);
+  yield* body();
+  yield unlock(`mmap_lock(mm ${mm.id})`);
 }
 
 /**
@@ -102,10 +120,14 @@ function* exit(k: Arm64Kernel, c: number, task: Task): Hook<After> {
   task.alive = false;
   const mm = task.mm, mem = k.machine.mem;
   if (--mm.users === 0) {
-    for (const va of [...mm.pages.keys()]) {
-      const pa = yield* clearUserPage(mem, mm, va);
-      if (pa !== undefined) mem.free(pa);
-    }
+    yield* locked(mm, function* () {
+      for (const va of [...mm.pages.keys()]) {
+        const pa = yield* clearUserPage(mem, mm, va);
+        if (pa !== undefined) mem.free(pa);
+      }
+    });
   }
-  return k.runnable()[0];
+  const next = k.runnable()[0];
+  if (next) next.cpu = c; // claimed now: another CPU may schedule before this one switches
+  return next;
 }

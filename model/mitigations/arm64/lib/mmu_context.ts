@@ -2,7 +2,7 @@
 // (`check_and_switch_context`), Linux 4.16 (docs/sources/arm64-kpti.md §3,
 // docs/sources/arm64-asid-and-arm-arm.md §1).
 
-import { isb, msr, note, type Hook } from '../../../arch/arm64/ops.ts';
+import { isb, lock, msr, note, unlock, type Hook } from '../../../arch/arm64/ops.ts';
 import { ttbr } from '../../../arch/arm64/sysreg.ts';
 import { ASID, type Mm, type Task } from '../../../kernel/task.ts';
 import type { Arm64Ctx } from '../types.ts';
@@ -28,12 +28,17 @@ export interface SwitchContextOps {
   readonly flushPending: boolean;
 }
 
-/** `check_and_switch_context(mm, cpu)`, with the 4.16 `atomic64_xchg_relaxed` fast path. */
+/**
+ * `check_and_switch_context(mm, cpu)`, with the 4.16 `atomic64_xchg_relaxed`
+ * fast path. Simplification: each stretch of allocator code between two ops
+ * runs atomically, so the fast path's xchg cannot interleave with
+ * `flush_context` on another CPU at a finer grain than the ops around it.
+ */
 export function* checkAndSwitchContext(c: Arm64Ctx, mm: Mm, ops: SwitchContextOps): Hook {
   const a = c.asid;
   let asid = mm.contextId;
   if (!(a.isCurrent(asid) && xchg(a.active, c.cpu, asid) !== 0)) {
-    // raw_spin_lock_irqsave(&cpu_asid_lock): hooks run one at a time here.
+    yield lock('cpu_asid_lock'); // raw_spin_lock_irqsave
     asid = mm.contextId;
     if (!a.isCurrent(asid)) {
       asid = a.newContext(asid);
@@ -42,6 +47,7 @@ export function* checkAndSwitchContext(c: Arm64Ctx, mm: Mm, ops: SwitchContextOp
     }
     if (a.tlbFlushPending.delete(c.cpu) && ops.flushPending) yield* localFlushTlbAll();
     a.active[c.cpu] = asid;
+    yield unlock('cpu_asid_lock');
   }
   // Defer TTBR0_EL1 setting for user threads to uaccess_enable() when emulating PAN.
   if (!c.opts.swPan) yield* ops.cpuSwitchMm(c, mm);
