@@ -1,7 +1,7 @@
 // The vocabulary shared by mitigations (which claim invariants) and
 // properties (which check them). Definitions: DESIGN.md "Invariants".
 
-export const INVARIANTS = ['el0-isolation', 'stale-tlb', 'asid-uniqueness', 'functional', 'tlb-conflict'] as const;
+export const INVARIANTS = ['el0-isolation', 'stale-tlb', 'asid-uniqueness', 'functional', 'tlb-conflict', 'bbm', 'wx'] as const;
 export type InvariantId = (typeof INVARIANTS)[number];
 
 /** One line per invariant, for reports. */
@@ -11,4 +11,6 @@ export const INVARIANT_TITLES: Record<InvariantId, string> = {
   'asid-uniqueness': 'ASID uniqueness: a usable TLB tag always belongs to one live mm',
   'functional': 'Functional: user accesses match an ideal machine; the kernel never faults on its own mapping',
   'tlb-conflict': 'TLB conflict: no two entries that need break-before-make hit one VA in one context',
+  'bbm': 'Break-before-make: no live descriptor changes valid-to-valid where the Arm ARM requires the break',
+  'wx': 'W^X: no kernel mapping (swapper, trampoline, ID map) is writable and executable at once',
 };

@@ -17,6 +17,8 @@ export interface Frame<E> {
   name: string;
   /** Present when the frame holds a translation table: index -> decoded entry. */
   table?: Map<number, E>;
+  /** Ghost: which allocation of this frame it is (bumped each time it is claimed). */
+  epoch: number;
 }
 
 export const FRAME = 4096;
@@ -33,6 +35,8 @@ export class PhysMem<E> {
   readonly frames = new Map<number, Frame<E>>();
   /** Bumped on every table store: lets walkers memoise per root. */
   version = 0;
+  /** Allocations so far (frame epochs). */
+  private epochs = 0;
   private freeList: number[] = [];
   private next: number;
 
@@ -45,6 +49,7 @@ export class PhysMem<E> {
     c.freeList = [...this.freeList];
     c.next = this.next;
     c.version = this.version;
+    c.epochs = this.epochs;
     return c;
   }
 
@@ -54,7 +59,7 @@ export class PhysMem<E> {
   /** Claim the frame at `pa` (boot-time static allocation, like the kernel image). */
   claim(pa: number, label: Label, name: string, table = false): number {
     if (!this.frames.has(pa)) this.sorted = undefined;
-    this.frames.set(pa, { label, name, table: table ? new Map() : undefined });
+    this.frames.set(pa, { label, name, table: table ? new Map() : undefined, epoch: ++this.epochs });
     if (pa >= this.next) this.next = pa + FRAME;
     return pa;
   }

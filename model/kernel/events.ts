@@ -30,11 +30,13 @@ export type HardwareEvent =
   /** One unsynchronised system register write (number `which` mod those pending) takes effect. */
   | { readonly k: 'sync'; readonly cpu: number; readonly which: number }
   /** One pending TLB invalidation completes early on `cpu`. */
-  | { readonly k: 'land'; readonly cpu: number };
+  | { readonly k: 'land'; readonly cpu: number }
+  /** `cpu`'s oldest page-table store not yet visible to walkers becomes visible early. */
+  | { readonly k: 'drain'; readonly cpu: number };
 
 /** The schedule: CPU `cpu` runs `n` more ops of the kernel code in flight on it. */
 export interface RunEvent { readonly k: 'run'; readonly cpu: number; readonly n: number }
 
 export type Event = SoftwareEvent | HardwareEvent | RunEvent;
 
-export const isHardware = (e: Event): e is HardwareEvent => e.k === 'fill' || e.k === 'evict' || e.k === 'sync' || e.k === 'land';
+export const isHardware = (e: Event): e is HardwareEvent => e.k === 'fill' || e.k === 'evict' || e.k === 'sync' || e.k === 'land' || e.k === 'drain';

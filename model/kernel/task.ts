@@ -40,6 +40,8 @@ export interface Task {
   cpu?: number;
   /** False once it has exited. */
   alive: boolean;
+  /** False while `copy_process` is still building it; `wake_up_new_task` makes it runnable. */
+  ready: boolean;
 }
 
 /** `ASID(mm)`: `mm->context.id & 0xffff` (asm/mmu.h). */

@@ -11,6 +11,7 @@ import { mitigation as exitSwapper } from './arm64/broken/kpti-exit-swapper.ts';
 import { mitigation as rolloverNoFlush } from './arm64/broken/asid-rollover-no-flush.ts';
 import { mitigation as noTrampMap } from './arm64/broken/kpti-no-tramp-map.ts';
 import { mitigation as swpanNoRestore } from './arm64/broken/kpti-swpan-no-ttbr0-restore.ts';
+import { mitigation as rodataOff } from './arm64/broken/kpti-rodata-off.ts';
 
 export interface Bundled {
   readonly mitigation: Arm64Mitigation;
@@ -23,7 +24,7 @@ const at = (m: Arm64Mitigation): Bundled => ({ mitigation: m, path: `model/mitig
 /** Reference mitigations: what Linux merged (and the baseline without it). */
 export const REFERENCE: readonly Bundled[] = [kpti, nokpti].map(at);
 /** Deliberately broken mitigations, each with its expected violation and twin. */
-export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore].map(at);
+export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff].map(at);
 export const BUNDLED: readonly Bundled[] = [...REFERENCE, ...BROKEN];
 
 export function byId(id: string): Arm64Mitigation | undefined {

@@ -10,7 +10,7 @@ import { vaHex } from '../../model/arch/va.ts';
 import { describe } from '../../model/arch/arm64/descriptor.ts';
 import { entrySize } from '../../model/arch/arm64/tlb.ts';
 import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
-import { reachable } from './reach.ts';
+import { reachable, reachableBelow } from './reach.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
 
 /** Worse labels first: the witness names the most damaging frame in a range. */
@@ -41,10 +41,21 @@ function checkCpu(k: Arm64Kernel, c: number, shared: Set<number>): Violation | u
   const ok = (pa: number, l: Label) => l === mine || shared.has(pa);
   const p = cpu.params;
   for (const [name, t, upper] of [['TTBR0_EL1', p.ttbr0, false], ['TTBR1_EL1', p.ttbr1, true]] as const) {
-    for (const r of reachable(k.machine.mem, t.BADDR, upper)) {
+    for (const r of reachable(k.machine, t.BADDR, upper)) {
       const bad = forbidden(k, r.pa, r.size, ok);
       if (bad) return violation('el0-isolation', 'EL0 reaches a frame by walk', {
         cpu: c, via: `walk from ${name} (${k.machine.mem.frame(t.BADDR)?.name ?? 'unknown'})`, va: vaHex(r.vaBase + (bad.pa - r.pa)),
+        pa: `0x${bad.pa.toString(16)}`, label: bad.label, frame: k.machine.mem.frame(bad.pa)?.name ?? 'free', descriptor: describe(r.leaf),
+      });
+    }
+  }
+  // A walk-cache entry under the current ASID lets a walk continue from its table, whatever the TTBRs say now.
+  for (const w of cpu.walkCache.all()) {
+    if (w.asid !== p.asid) continue;
+    for (const r of reachableBelow(k.machine, w.next, w.level + 1, w.vaBase)) {
+      const bad = forbidden(k, r.pa, r.size, ok);
+      if (bad) return violation('el0-isolation', 'EL0 reaches a frame through the walk cache', {
+        cpu: c, via: `walk-cache entry L${w.level} asid=${w.asid} from ${w.owner}`, va: vaHex(r.vaBase + (bad.pa - r.pa)),
         pa: `0x${bad.pa.toString(16)}`, label: bad.label, frame: k.machine.mem.frame(bad.pa)?.name ?? 'free', descriptor: describe(r.leaf),
       });
     }

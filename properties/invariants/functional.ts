@@ -7,7 +7,7 @@
 import { isUpper, vaHex } from '../../model/arch/va.ts';
 import { INVALID } from '../../model/arch/arm64/descriptor.ts';
 import type { Effect, Outcome } from '../../model/arch/arm64/machine.ts';
-import { walkFrom } from '../../model/arch/arm64/walk.ts';
+import { walkFrom, type WalkResult } from '../../model/arch/arm64/walk.ts';
 import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
 
@@ -19,17 +19,20 @@ type Result = { pa?: number; fault?: string };
 
 /**
  * The ideal machine: the current task's tables, no TLB, EL0 permissions.
- * While a syscall on some CPU is changing this VA, the old page is also an
- * allowed answer (a user access racing munmap may see either).
+ * Also allowed: the same walk over what the table walker sees now (a store
+ * not yet visible gives a spurious fault, which Linux's fault handler
+ * retries), and, while a syscall on some CPU is changing this VA, the old
+ * page (a user access racing munmap may see either).
  */
 function ideal(k: Arm64Kernel, a: Access): Result[] {
   const task = k.running[a.cpu];
   if (!task) return [{ fault: 'translation' }];
   const write = a.access === 'store' || a.access === 'sttr';
-  const w = walkFrom((t, i) => k.machine.mem.readEntry(t, i) ?? INVALID, task.mm.pgd, a.va, 0);
-  const now: Result = w.kind === 'fault' ? { fault: 'translation' } : w.perms.el0 && (!write || w.perms.write) ? { pa: w.pa } : { fault: 'permission' };
+  const judge = (w: WalkResult): Result => (w.kind === 'fault' ? { fault: 'translation' } : w.perms.el0 && (!write || w.perms.write) ? { pa: w.pa } : { fault: 'permission' });
+  const now = judge(walkFrom((t, i) => k.machine.mem.readEntry(t, i) ?? INVALID, task.mm.pgd, a.va));
+  const seen = judge(walkFrom(k.machine.readDesc, task.mm.pgd, a.va));
   const old = k.inFlight(task.mm, a.va).map((p): Result => (!write || p.prot === 'rw' ? { pa: p.pa } : { fault: 'permission' }));
-  return [now, ...old];
+  return [now, seen, ...old];
 }
 
 const agrees = (o: Outcome, want: Result): boolean => (want.fault ? o.fault !== undefined : o.fault === undefined && o.pa === want.pa);

@@ -2,6 +2,8 @@
 
 import type { InvariantId } from '../../model/claims.ts';
 import { asidUniqueness } from './asid-uniqueness.ts';
+import { bbm } from './bbm.ts';
+import { wxInvariant } from './wx.ts';
 import { el0Isolation } from './el0-isolation.ts';
 import { functional } from './functional.ts';
 import { staleTlb } from './stale-tlb.ts';
@@ -14,6 +16,8 @@ export const INVARIANT_CHECKS: Record<InvariantId, Invariant> = {
   'asid-uniqueness': asidUniqueness,
   'functional': functional,
   'tlb-conflict': tlbConflict,
+  'bbm': bbm,
+  'wx': wxInvariant,
 };
 
 export type { Invariant, Violation, Step, Witness } from './types.ts';

@@ -1,10 +1,11 @@
 // Every leaf translation reachable by a walk from a root: what a speculative
-// walker (or Meltdown) can reach with that root live. Memoised per
-// (root, memory version), since the tables change far less often than the
-// invariants are checked.
+// walker (or Meltdown) can reach with that root live, over the tables as the
+// walker sees them (stores not yet visible excluded). Memoised per (root,
+// version), since the tables change far less often than the invariants run.
 
-import { INVALID, levelSize, type Descriptor, type Leaf } from '../../model/arch/arm64/descriptor.ts';
-import type { PhysMem } from '../../model/arch/phys.ts';
+import { levelSize, type Leaf } from '../../model/arch/arm64/descriptor.ts';
+import type { Machine } from '../../model/arch/arm64/machine.ts';
+import { atLevel } from '../../model/arch/arm64/walk.ts';
 
 /** A reachable leaf: VA range and the PA it maps to. */
 export interface Reach {
@@ -15,25 +16,62 @@ export interface Reach {
   readonly level: number;
 }
 
-const memo = new WeakMap<PhysMem<Descriptor>, { version: number; byRoot: Map<number, Reach[]> }>();
+const memo = new WeakMap<Machine, { version: string; byRoot: Map<number, Reach[]> }>();
 
 /** Leaves reachable from `root` used as TTBR1 (`upper`, VA[63:48] all ones) or TTBR0. */
-export function reachable(mem: PhysMem<Descriptor>, root: number, upper: boolean): Reach[] {
-  let m = memo.get(mem);
-  if (!m || m.version !== mem.version) memo.set(mem, (m = { version: mem.version, byRoot: new Map() }));
+export function reachable(m: Machine, root: number, upper: boolean): Reach[] {
+  const version = `${m.mem.version}:${m.stores.version}`;
+  let c = memo.get(m);
+  if (!c || c.version !== version) memo.set(m, (c = { version, byRoot: new Map() }));
   const key = root * 2 + (upper ? 1 : 0);
-  let r = m.byRoot.get(key);
-  if (!r) m.byRoot.set(key, (r = collect(mem, root, 0, upper ? 2 ** 48 : 0, [])));
+  let r = c.byRoot.get(key);
+  if (!r) c.byRoot.set(key, (r = collect(m, root, 0, upper ? 2 ** 48 : 0, [])));
   return r;
 }
 
-function collect(mem: PhysMem<Descriptor>, table: number, level: number, vaBase: number, out: Reach[]): Reach[] {
-  const entries = mem.frames.get(table)?.table;
-  if (!entries) return out;
-  for (const [index, d] of entries) {
+/** Leaves reachable from `table` at `level` (a walk cache's next table), for VAs from `vaBase`. */
+export function reachableBelow(m: Machine, table: number, level: number, vaBase: number): Reach[] {
+  return collect(m, table, level, vaBase, []);
+}
+
+function collect(m: Machine, table: number, level: number, vaBase: number, out: Reach[]): Reach[] {
+  for (const [index, raw] of m.stores.entries(table)) {
+    const d = atLevel(raw, level);
     const va = vaBase + index * levelSize(level);
-    if (d.kind === 'table') { if (level < 3) collect(mem, d.NLTA, level + 1, va, out); }
-    else if (d !== INVALID && d.kind !== 'invalid') out.push({ vaBase: va, size: levelSize(level), pa: d.OA, leaf: d, level });
+    if (d.kind === 'table') { if (level < 3) collect(m, d.NLTA, level + 1, va, out); }
+    else if (d.kind !== 'invalid') out.push({ vaBase: va, size: levelSize(level), pa: d.OA, leaf: d, level });
   }
+  return out;
+}
+
+const tableMemo = new WeakMap<Machine, { version: string; tables: Set<number> }>();
+
+/** Tables a walk can reach now from any CPU's TTBR0 or TTBR1: the descriptors in them are live. */
+export function liveTables(m: Machine): Set<number> {
+  const version = `${m.mem.version}:${m.stores.version}:${m.cpus.map((c) => `${c.params.ttbr0.BADDR},${c.params.ttbr1.BADDR}`).join(';')}`;
+  const c = tableMemo.get(m);
+  if (c && c.version === version) return c.tables;
+  const tables = new Set<number>();
+  const visit = (t: number, level: number): void => {
+    if (tables.has(t) || !m.mem.frames.get(t)?.table) return;
+    tables.add(t);
+    if (level < 3) for (const [, raw] of m.stores.entries(t)) { const d = atLevel(raw, level); if (d.kind === 'table') visit(d.NLTA, level + 1); }
+  };
+  for (const cpu of m.cpus) { visit(cpu.params.ttbr0.BADDR, 0); visit(cpu.params.ttbr1.BADDR, 0); }
+  tableMemo.set(m, { version, tables });
+  return tables;
+}
+
+/** Every table reachable from `root` (software view), with its level and the first VA it covers (lower-half numbering). */
+export function tablesFrom(m: Machine, root: number): Map<number, { level: number; vaBase: number }> {
+  const out = new Map<number, { level: number; vaBase: number }>();
+  const visit = (t: number, level: number, vaBase: number): void => {
+    if (out.has(t)) return;
+    const entries = m.mem.frames.get(t)?.table;
+    if (!entries) return;
+    out.set(t, { level, vaBase });
+    if (level < 3) for (const [i, raw] of entries) { const d = atLevel(raw, level); if (d.kind === 'table') visit(d.NLTA, level + 1, vaBase + i * levelSize(level)); }
+  };
+  visit(root, 0, 0);
   return out;
 }

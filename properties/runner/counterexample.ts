@@ -30,6 +30,7 @@ const eventSchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('evict'), cpu, n: nat }).strict(),
   z.object({ k: z.literal('sync'), cpu, which: nat }).strict(),
   z.object({ k: z.literal('land'), cpu }).strict(),
+  z.object({ k: z.literal('drain'), cpu }).strict(),
 ]);
 
 const optionsSchema = z.object({

@@ -226,6 +226,7 @@ class Sim {
       case 'evict': { const e = cpu.tlb.evict(ev.n); if (e) text = `TLB evicts ${vaHex(e.vaBase)} ${e.asid === undefined ? 'global' : `asid=${e.asid}`}`; break; }
       case 'sync': { const reg = cpu.takeEffect(ev.which); if (reg) text = `${reg} write takes effect before synchronisation`; break; }
       case 'land': if (k.machine.land(cpu)) text = 'a pending TLBI completes early'; break;
+      case 'drain': if (k.machine.drain(cpu)) text = 'a page-table store becomes visible to walkers early'; break;
     }
     if (text === undefined) return;
     this.eventIndex = i;

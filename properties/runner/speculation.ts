@@ -12,7 +12,7 @@ import { reachable } from '../invariants/reach.ts';
 export function speculativeTarget(k: Arm64Kernel, cpu: number, n: number): VA | undefined {
   const half = Math.floor(n / 2);
   if (n % 2 === 0) return k.vaCatalogue[half % k.vaCatalogue.length];
-  const p = k.machine.cpus[cpu].params, mem = k.machine.mem;
-  const leaves = [...reachable(mem, p.ttbr0.BADDR, false), ...reachable(mem, p.ttbr1.BADDR, true)];
+  const p = k.machine.cpus[cpu].params, m = k.machine;
+  const leaves = [...reachable(m, p.ttbr0.BADDR, false), ...reachable(m, p.ttbr1.BADDR, true)];
   return leaves.length ? leaves[half % leaves.length].vaBase : undefined;
 }

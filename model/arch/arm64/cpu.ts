@@ -3,6 +3,7 @@
 
 import { s1Params, type S1TTWParams, type SysReg } from './sysreg.ts';
 import { Tlb } from './tlb.ts';
+import { WalkCache } from './walkcache.ts';
 
 /** What exception entry saves and `eret` restores (SPSR_EL1.M and .I). */
 export interface SavedPstate {
@@ -30,11 +31,24 @@ export class Cpu {
   I = true;
   /** SPSR_EL1 stack: one per exception taken and not yet returned from. */
   readonly saved: SavedPstate[] = [];
-  readonly tlb = new Tlb();
+  tlb = new Tlb();
+  /** Cached table descriptors (intermediate walk entries). */
+  walkCache = new WalkCache();
 
   constructor(readonly id: number, init: Record<SysReg, bigint>, readonly asidBits: number) {
     this.regs = { ...init };
     this.params = s1Params(this.regs, asidBits);
+  }
+
+  /** An independent copy, for exhaustive exploration. */
+  clone(): Cpu {
+    const c = new Cpu(this.id, this.regs, this.asidBits);
+    for (const [r, v] of this.pending) c.pending.set(r, v);
+    c.EL = this.EL; c.I = this.I;
+    c.saved.push(...this.saved);
+    c.tlb = this.tlb.clone();
+    c.walkCache = this.walkCache.clone();
+    return c;
   }
 
   /** `mrs`: a direct read sees this CPU's own earlier direct write in program order. */

@@ -3,14 +3,16 @@
 // conflicts) are recorded in `effects` for the current step.
 
 import type { PhysMem } from '../phys.ts';
-import type { VA } from '../va.ts';
-import { INVALID, type Descriptor } from './descriptor.ts';
+import { alignDown, isUpper, type VA } from '../va.ts';
+import { INVALID, levelSize, type Descriptor } from './descriptor.ts';
 import type { AccessKind, AccessResult, Op } from './ops.ts';
 import { Cpu } from './cpu.ts';
-import { s1Walk, type AddressDescriptor, type WalkResult } from './walk.ts';
+import { walkFrom, type AddressDescriptor, type WalkResult } from './walk.ts';
 import { hits, entryPa, type TlbEntry } from './tlb.ts';
-import { tlbiMatches, type PendingTlbi } from './tlbi.ts';
+import { tlbiMatches, tlbiMatchesWalk, type PendingTlbi } from './tlbi.ts';
 import type { SysReg } from './sysreg.ts';
+import { StoreBuffer } from './stores.ts';
+import type { WalkEntry } from './walkcache.ts';
 
 /** One translation the hardware could use for an access: from a TLB entry or a fresh walk. */
 export interface Outcome {
@@ -23,32 +25,78 @@ export interface Outcome {
 }
 
 export type Effect =
-  /** A TLB fill, and the entries it conflicts with. */
-  | { readonly kind: 'fill'; readonly cpu: number; readonly entry: TlbEntry; readonly conflicts: readonly TlbEntry[]; readonly speculative: boolean }
+  /** A TLB fill, and the entries (or walk-cache entries: a table where this is a block) it conflicts with. */
+  | { readonly kind: 'fill'; readonly cpu: number; readonly entry: TlbEntry; readonly conflicts: readonly (TlbEntry | WalkEntry)[]; readonly speculative: boolean }
+  /** A walk-cache fill, and the cached entries it conflicts with (another table, or a block, for one VA range). */
+  | { readonly kind: 'walk-fill'; readonly cpu: number; readonly entry: WalkEntry; readonly conflicts: readonly (WalkEntry | TlbEntry)[] }
+  /** A page-table store: the entry's value before and after. */
+  | { readonly kind: 'store'; readonly cpu: number; readonly table: number; readonly index: number; readonly level: number; readonly old: Descriptor; readonly desc: Descriptor }
   /** A memory access and every translation the hardware may have used for it. */
   | { readonly kind: 'access'; readonly cpu: number; readonly va: VA; readonly access: AccessKind | 'load' | 'store'; readonly el: 0 | 1; readonly sym: string; readonly outcomes: readonly Outcome[] };
 
 export class Machine {
-  readonly cpus: Cpu[];
+  cpus: Cpu[];
   /** Effects of the step being executed; the runner clears this between steps. */
   effects: Effect[] = [];
   /** Broadcast or local TLB maintenance not yet complete on some PE. */
   pendingTlbi: PendingTlbi[] = [];
   /** Monotonic counter ordering fills and TLBI issue. */
   seq = 0;
+  /** Page-table stores not yet visible to walkers. */
+  stores: StoreBuffer;
 
   constructor(readonly mem: PhysMem<Descriptor>, ncpus: number, init: Record<SysReg, bigint>, readonly asidBits: number) {
     this.cpus = Array.from({ length: ncpus }, (_, i) => new Cpu(i, init, asidBits));
+    this.stores = new StoreBuffer(mem);
   }
 
-  readDesc = (table: number, index: number): Descriptor => this.mem.readEntry(table, index) ?? INVALID;
+  /** An independent copy of the whole machine, for exhaustive exploration. */
+  clone(): Machine {
+    const mem = this.mem.clone();
+    const m = new Machine(mem, 0, this.cpus[0].regs, this.asidBits);
+    m.cpus = this.cpus.map((c) => c.clone());
+    m.pendingTlbi = [...this.pendingTlbi];
+    m.seq = this.seq;
+    m.stores = this.stores.clone(mem);
+    return m;
+  }
 
-  walk(cpu: Cpu, va: VA): WalkResult { return s1Walk(this.readDesc, cpu.params, va); }
+  /** A descriptor as the table walker sees it now. */
+  readDesc = (table: number, index: number): Descriptor => this.stores.read(table, index);
+
+  /**
+   * `AArch64.S1Walk` as this PE does it: from the deepest walk-cache entry
+   * for the VA under the current ASID if there is one, else from the TTBR.
+   * Table descriptors read from memory are cached (walk-fill effects).
+   */
+  walk(cpu: Cpu, va: VA): WalkResult {
+    const p = cpu.params, root = isUpper(va) ? p.ttbr1.BADDR : p.ttbr0.BADDR;
+    const cached = cpu.walkCache.deepest(va, p.asid);
+    const start = cached[cached.length - 1];
+    const w = start ? walkFrom(this.readDesc, root, va, start.level + 1, start.next, start.perms) : walkFrom(this.readDesc, root, va);
+    for (const t of w.tables) {
+      const entry: WalkEntry = {
+        vaBase: alignDown(va, levelSize(t.at.level)), level: t.at.level, next: t.next, asid: p.asid, perms: t.perms,
+        from: { ...t.at, epoch: this.mem.frame(t.at.table)?.epoch }, owner: this.mem.frame(root)?.name ?? 'unknown', seq: ++this.seq,
+      };
+      const conflicts = [...cpu.walkCache.insert(entry), ...cpu.tlb.entries().filter((x) => x.level === entry.level && x.vaBase === entry.vaBase && (x.asid === undefined || x.asid === entry.asid))];
+      this.effects.push({ kind: 'walk-fill', cpu: cpu.id, entry, conflicts });
+    }
+    return w;
+  }
+
+  /** The hardware making one of `cpu`'s pending page-table stores visible to walkers early. */
+  drain(cpu: Cpu): boolean { return this.stores.drainOne(cpu.id); }
 
   /** Execute one op on `cpu`; returns what the hook receives. */
   exec(cpu: Cpu, op: Op): unknown {
     switch (op.op) {
-      case 'str': this.mem.writeEntry(op.table, op.index, op.desc, (d) => d.kind === 'invalid'); return undefined;
+      case 'str': {
+        const old = this.mem.readEntry(op.table, op.index) ?? INVALID;
+        this.stores.store(cpu.id, op.table, op.index, op.desc);
+        this.effects.push({ kind: 'store', cpu: cpu.id, table: op.table, index: op.index, level: op.level, old, desc: op.desc });
+        return undefined;
+      }
       case 'msr': cpu.pending.set(op.reg, op.value); return undefined;
       case 'mrs': return cpu.read(op.reg);
       case 'tlbi': this.issueTlbi(cpu, op); return undefined;
@@ -101,9 +149,10 @@ export class Machine {
       vaBase: w.vaBase, level: w.level, oa: w.leaf.OA,
       asid: w.leaf.nG ? cpu.params.asid : undefined, leaf: w.leaf, perms: w.perms, root: w.root,
       owner: this.mem.frame(w.root)?.name ?? 'unknown',
-      from: w.path[w.path.length - 1], seq: ++this.seq,
+      from: { ...w.path[w.path.length - 1], epoch: this.mem.frame(w.path[w.path.length - 1].table)?.epoch }, seq: ++this.seq,
     };
-    const conflicts = cpu.tlb.insert(entry);
+    // A block where a walk cache holds a table for the same range is the block/table conflict of R_WHZWS.
+    const conflicts = [...cpu.tlb.insert(entry), ...(w.level < 3 ? cpu.walkCache.at(w.vaBase, w.level, entry.asid) : [])];
     this.effects.push({ kind: 'fill', cpu: cpu.id, entry, conflicts, speculative });
     return entry;
   }
@@ -115,7 +164,8 @@ export class Machine {
    * consistent with one of the matching entries); all are recorded.
    */
   translate(cpu: Cpu, va: VA, kind: AccessKind | 'load' | 'store', el: 0 | 1): Outcome[] {
-    if (!cpu.params.M) return [{ pa: va }];
+    // SCTLR_EL1.M = 0: VA = PA, no TLB (D8.2.10); the upper half is beyond any PA (an address size fault).
+    if (!cpu.params.M) return [isUpper(va) ? { fault: 'translation' } : { pa: va - (va % 4096) }];
     const hit = cpu.tlb.lookup(va, cpu.params.asid).filter((e) => hits(e, va, cpu.params.asid));
     if (hit.length) return hit.map((e) => ({ ...permCheck(e.perms, kind, el), pa: entryPa(e, va), entry: e }));
     const w = this.walk(cpu, va);
@@ -149,12 +199,14 @@ export class Machine {
   }
 
   /**
-   * DSB completes this PE's TLB maintenance (Arm ARM R_PSMWS: the DSB must
+   * DSB makes this PE's page-table stores visible to walkers (stores.ts) and
+   * completes its TLB maintenance (Arm ARM R_PSMWS: the DSB must
    * apply to loads and stores, so `ishst` does not; NSH suffices only for
    * maintenance that applies to this PE alone; R_YNJCP: other PEs are only
    * guaranteed done after the issuer's DSB).
    */
   private dsb(cpu: Cpu, option: string): void {
+    this.stores.complete(cpu.id);
     if (option.endsWith('st')) return;
     const local = option === 'nsh';
     this.completeTlbi((p) => p.issuer === cpu.id && (!local || (p.target === cpu.id && !p.op.is)));
@@ -172,7 +224,10 @@ export class Machine {
     const done = this.pendingTlbi.filter(which);
     if (!done.length) return;
     this.pendingTlbi = this.pendingTlbi.filter((p) => !which(p));
-    for (const p of done) this.cpus[p.target].tlb.invalidate((e) => tlbiMatches(p.op, e), p.seq);
+    for (const p of done) {
+      this.cpus[p.target].tlb.invalidate((e) => tlbiMatches(p.op, e), p.seq);
+      this.cpus[p.target].walkCache.invalidate((e) => tlbiMatchesWalk(p.op, e), p.seq);
+    }
   }
 }
 

@@ -48,6 +48,14 @@ export class Tlb {
   private readonly buckets = new Map<number, TlbEntry[]>();
   size = 0;
 
+  /** An independent copy (entries are immutable and shared). */
+  clone(): Tlb {
+    const t = new Tlb();
+    for (const [k, b] of this.buckets) t.buckets.set(k, [...b]);
+    t.size = this.size;
+    return t;
+  }
+
   /** Every entry that may translate `va` under `asid`. */
   lookup(va: VA, asid: number): TlbEntry[] {
     const out: TlbEntry[] = [];

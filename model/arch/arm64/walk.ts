@@ -23,7 +23,26 @@ export interface Perms {
 }
 
 /** One step of a walk: which table entry was read (ghost provenance). */
-export interface WalkStep { readonly table: number; readonly index: number; readonly level: number }
+export interface WalkStep {
+  readonly table: number;
+  readonly index: number;
+  readonly level: number;
+  /** Ghost: the table frame's allocation epoch, set when an entry is cached (a freed and reused frame is another table). */
+  readonly epoch?: number;
+}
+
+/** A table descriptor a walk read: what a walk cache may keep (Arm ARM D8.16, "intermediate TLB caching"). */
+export interface TableStep {
+  /** Where the table descriptor was. */
+  readonly at: WalkStep;
+  /** Next-level table it points at. */
+  readonly next: number;
+  /** Hierarchical permissions accumulated down to and including it. */
+  readonly perms: Perms;
+}
+
+/** Permissions before any table descriptor restricts them. */
+export const NO_RESTRICTION: Perms = { el0: true, write: true, uxn: false, pxn: false };
 
 /** A successful translation: ASL `AddressDescriptor` plus the leaf it came from. */
 export interface AddressDescriptor {
@@ -44,6 +63,8 @@ export interface AddressDescriptor {
   readonly root: number;
   /** The entries read, level by level; the last one is the leaf. */
   readonly path: readonly WalkStep[];
+  /** The table descriptors read on the way. */
+  readonly tables: readonly TableStep[];
 }
 
 /** A failed translation: ASL `FaultRecord` (statuscode and level). */
@@ -55,6 +76,8 @@ export interface FaultRecord {
   readonly level: number;
   /** Root table walked. */
   readonly root: number;
+  /** The table descriptors read before the fault (they may be cached: R_XCLRD only excludes the faulting one). */
+  readonly tables: readonly TableStep[];
 }
 
 export type WalkResult = AddressDescriptor | FaultRecord;
@@ -69,30 +92,34 @@ export const tableIndex = (va: VA, level: number): number => Math.floor(va / 2 *
  */
 export function s1Walk(read: ReadDesc, p: S1TTWParams, va: VA): WalkResult {
   const root = isUpper(va) ? p.ttbr1.BADDR : p.ttbr0.BADDR;
-  return walkFrom(read, root, va, 0);
+  return walkFrom(read, root, va);
 }
 
-/** Walk from `table` at `level`: also the speculative walker's entry point. */
-export function walkFrom(read: ReadDesc, root: number, va: VA, startLevel: number, table = root): WalkResult {
-  const path: WalkStep[] = [];
-  let el0 = true, write = true, uxn = false, pxn = false;
+/**
+ * Walk `va` from `table` at `startLevel` (the root at level 0, or a table a
+ * walk cache supplied, with the permissions accumulated above it).
+ */
+export function walkFrom(read: ReadDesc, root: number, va: VA, startLevel = 0, table = root, above: Perms = NO_RESTRICTION): WalkResult {
+  const path: WalkStep[] = [], tables: TableStep[] = [];
+  let { el0, write, uxn, pxn } = above;
   for (let level = startLevel; level <= 3; level++) {
     const index = tableIndex(va, level);
     path.push({ table, index, level });
     const d = atLevel(read(table, index), level);
-    if (d.kind === 'invalid') return { kind: 'fault', statuscode: 'translation', level, root };
+    if (d.kind === 'invalid') return { kind: 'fault', statuscode: 'translation', level, root, tables };
     if (d.kind === 'table') {
       el0 &&= (d.APTable & 1) === 0; write &&= (d.APTable & 2) === 0;
       uxn ||= d.UXNTable; pxn ||= d.PXNTable;
+      tables.push({ at: { table, index, level }, next: d.NLTA, perms: { el0, write, uxn, pxn } });
       table = d.NLTA;
       continue;
     }
     // R_XCLRD: an Access flag fault; Linux sets AF in every descriptor it writes (no hardware AF update here).
-    if (!d.AF) return { kind: 'fault', statuscode: 'access-flag', level, root };
+    if (!d.AF) return { kind: 'fault', statuscode: 'access-flag', level, root, tables };
     const size = levelSize(level);
     const vaBase = alignDown(va, size);
     const perms: Perms = { el0: el0 && (d.AP & 1) === 1, write: write && (d.AP & 2) === 0, uxn: uxn || d.UXN, pxn: pxn || d.PXN };
-    return { kind: 'ok', pa: d.OA + alignDown(va - vaBase, PAGE_SIZE), vaBase, size, level, leaf: d, perms, root, path };
+    return { kind: 'ok', pa: d.OA + alignDown(va - vaBase, PAGE_SIZE), vaBase, size, level, leaf: d, perms, root, path, tables };
   }
   /* c8 ignore next */
   throw new Error('unreachable: level 3 descriptors decode as page or invalid');
@@ -103,7 +130,7 @@ export function walkFrom(read: ReadDesc, root: number, va: VA, startLevel: numbe
  * stored at a level where its kind cannot occur (a page at level 2, a table
  * at level 3) means whatever its bits mean there (D8.3).
  */
-function atLevel(d: Descriptor, level: number): Descriptor {
+export function atLevel(d: Descriptor, level: number): Descriptor {
   const fits = d.kind === 'invalid' || (d.kind === 'table' ? level < 3 : d.kind === 'page' ? level === 3 : level === 1 || level === 2);
   return fits ? d : decode(encode(d), level);
 }

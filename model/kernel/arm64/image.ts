@@ -38,6 +38,8 @@ export interface Symbols {
   readonly reserved_ttbr0?: Sym;
   /** `tramp_pg_dir`, at `swapper_pg_dir + SWAPPER_DIR_SIZE + RESERVED_TTBR0_SIZE` (UNMAP_KERNEL_AT_EL0 only). */
   readonly tramp_pg_dir?: Sym;
+  /** `idmap_pg_dir`: the identity map of `.idmap.text`, when a mitigation needs it. */
+  readonly idmap_pg_dir?: Sym;
 }
 
 /** `SWAPPER_DIR_SIZE`: `SWAPPER_PGTABLE_LEVELS` (3 with 4K pages, 48-bit VA) static pages. */

@@ -104,7 +104,7 @@ export class Arm64Kernel {
       }
     }
     space.users++;
-    const t: Task = { pid, tgid, mm: space, ttbr0: 0n, alive: true };
+    const t: Task = { pid, tgid, mm: space, ttbr0: 0n, alive: true, ready: true };
     this.tasks.push(t);
     return t;
   }
@@ -118,7 +118,7 @@ export class Arm64Kernel {
   }
 
   /** Tasks that could run: alive and not running on a CPU. */
-  runnable(): Task[] { return this.tasks.filter((t) => t.alive && t.cpu === undefined); }
+  runnable(): Task[] { return this.tasks.filter((t) => t.alive && t.ready && t.cpu === undefined); }
 
   /** The software event `ev` as a hook on its CPU, or undefined when it does not apply now. */
   event(ev: Event): Hook | undefined {

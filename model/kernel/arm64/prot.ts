@@ -26,6 +26,8 @@ export const PAGE_KERNEL = (OA: number, nG: boolean): Page => page(OA, { ...base
 export const PAGE_KERNEL_RO = (OA: number, nG: boolean): Page => page(OA, { ...base(nG), AP: AP_RO_EL1, PXN: true, UXN: true });
 /** `PAGE_KERNEL_ROX`: kernel text. */
 export const PAGE_KERNEL_ROX = (OA: number, nG: boolean): Page => page(OA, { ...base(nG), AP: AP_RO_EL1, PXN: false, UXN: true });
+/** `PAGE_KERNEL_EXEC`: `PROT_NORMAL & ~PTE_PXN`, writable and executable (what `rodata=off` gives text). */
+export const PAGE_KERNEL_EXEC = (OA: number, nG: boolean): Page => page(OA, { ...base(nG), AP: AP_RW_EL1, PXN: false, UXN: true });
 /** `PROT_SECT_NORMAL`: a linear-map block. */
 export const PROT_SECT_NORMAL = (OA: number, nG: boolean): Block => ({ kind: 'block', OA, ...base(nG), AP: AP_RW_EL1, PXN: true, UXN: true });
 

@@ -166,7 +166,7 @@ describe('under KPTI every kernel mapping is NG except the trampoline text in th
   it('model: tramp_pg_dir maps exactly one page, the global trampoline text', () => {
     const dump = renderPtdump(kptiK.machine.mem, kptiK.sym.tramp_pg_dir!.pa);
     expect(dump).toBe('0xffff7dfffe7fb000-0xffff7dfffe7fc000           4K PTE       ro x  SHD AF            UXN MEM/NORMAL\n');
-    const leaves = reachable(kptiK.machine.mem, kptiK.sym.tramp_pg_dir!.pa, true);
+    const leaves = reachable(kptiK.machine, kptiK.sym.tramp_pg_dir!.pa, true);
     expect(leaves.map((l) => [l.size, l.pa])).toEqual([[4096, kptiK.sym.tramp_text.pa]]);
   });
 });

@@ -63,10 +63,12 @@ export function* syscallBody(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook<
       // dup_mmap, under the parent's mmap_lock. Simplification: pages are copied eagerly, not shared copy-on-write.
       const child = k.spawn(task);
       if (!child) return 'stay';
+      child.ready = false;
       yield* locked(mm, function* () {
         for (const [cva, page] of mm.pages) yield* mapUserPage(mem, child.mm, cva, page.prot, child.tgid);
         yield* h.flushTlbMm(ctx, mm);
       });
+      child.ready = true; // wake_up_new_task
       return 'stay';
     }
     case 'clone':

@@ -13,7 +13,7 @@ import { INVARIANTS } from '../../claims.ts';
 import { SWAPPER_DIR_SIZE } from '../../kernel/arm64/image.ts';
 import { FIX_ENTRY_TRAMP_DATA, FIX_ENTRY_TRAMP_TEXT, TRAMP_VALIAS, fixToVirt } from '../../kernel/arm64/layout.ts';
 import { allocEntry, setPte } from '../../kernel/arm64/pgtable.ts';
-import { PAGE_KERNEL_RO, PAGE_KERNEL_ROX } from '../../kernel/arm64/prot.ts';
+import { PAGE_KERNEL_EXEC, PAGE_KERNEL_RO, PAGE_KERNEL_ROX } from '../../kernel/arm64/prot.ts';
 import type { Mm } from '../../kernel/task.ts';
 import { tlbFlushHooks, USER_ASID_FLAG } from './lib/tlbflush.ts';
 import { switchMm, type SwitchContextOps } from './lib/mmu_context.ts';
@@ -117,10 +117,11 @@ export const kptiSwitchContext: SwitchContextOps = {
  * whether or not KPTI is enabled): the text, global, in `tramp_pg_dir` and the fixmap; the data page
  * in the fixmap only.
  */
-export function* mapEntryTrampoline(c: Arm64Ctx): Hook {
+export function* mapEntryTrampoline(c: Arm64Ctx, rodataEnabled = true): Hook {
   const { tramp_pg_dir, swapper_pg_dir, tramp_text, tramp_data } = c.sym;
+  // pgprot_t prot = rodata_enabled ? PAGE_KERNEL_ROX : PAGE_KERNEL_EXEC;
   // The trampoline is always mapped and can therefore be global.
-  const prot = { ...PAGE_KERNEL_ROX(tramp_text.pa, c.nG), nG: false };
+  const prot = { ...(rodataEnabled ? PAGE_KERNEL_ROX : PAGE_KERNEL_EXEC)(tramp_text.pa, c.nG), nG: false };
   yield* setPte(yield* allocEntry(c.mem, tramp_pg_dir!.pa, TRAMP_VALIAS, { owner: 'tramp_pg_dir' }), prot);
   yield* setPte(yield* allocEntry(c.mem, swapper_pg_dir.pa, fixToVirt(FIX_ENTRY_TRAMP_TEXT), { owner: 'bm_pte' }), prot);
   yield* setPte(yield* allocEntry(c.mem, swapper_pg_dir.pa, fixToVirt(FIX_ENTRY_TRAMP_DATA), { owner: 'bm_pte' }), PAGE_KERNEL_RO(tramp_data.pa, c.nG));
@@ -136,7 +137,7 @@ export const kptiHooks: Arm64Hooks = {
     yield msr('SCTLR_EL1', SCTLR_M);
     yield isb();
   },
-  layout: mapEntryTrampoline,
+  layout: (c) => mapEntryTrampoline(c),
   el0Entry: trampVentry,
   el0Exit: trampExit,
   el1Entry: kernelEntry1,

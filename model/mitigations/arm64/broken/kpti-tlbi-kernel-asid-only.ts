@@ -12,7 +12,7 @@ export const mitigation: Arm64Mitigation = {
   id: 'arm64/broken/kpti-tlbi-kernel-asid-only',
   title: 'KPTI with TLBI of the kernel ASID only',
   source: 'reverses "arm64: mm: Invalidate both kernel and user ASIDs when performing TLBI" (KPTI series patch 9/18)',
-  expect: { violates: ['stale-tlb', 'functional', 'tlb-conflict'], twin: 'arm64/kpti' },
+  expect: { violates: ['stale-tlb', 'functional', 'tlb-conflict', 'bbm'], twin: 'arm64/kpti' },
   // BUG: no __tlbi_user: only the kernel ASID is invalidated.
   hooks: { ...kptiHooks, ...tlbFlushHooks(false) },
 };

@@ -1,0 +1,53 @@
+// W^X for kernel mappings: no leaf reachable from a kernel root is writable
+// and executable at EL1 at once, as Linux's ptdump `note_prot_wx` warns
+// ("Found insecure W+X mapping": !PTE_RDONLY && !PTE_PXN, judged on the
+// leaf's own bits as ptdump does). Kernel roots: swapper_pg_dir,
+// tramp_pg_dir, the ID map, and whatever any CPU has in TTBR1. Checked on
+// the booted tables, then at each store into a kernel table.
+
+import { describe, type Descriptor, type Leaf } from '../../model/arch/arm64/descriptor.ts';
+import { vaHex } from '../../model/arch/va.ts';
+import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
+import { reachable, reachableBelow, tablesFrom } from './reach.ts';
+import { violation, type Invariant, type Violation } from './types.ts';
+
+const wx = (d: Descriptor): d is Leaf => (d.kind === 'page' || d.kind === 'block') && (d.AP & 2) === 0 && !d.PXN;
+
+function kernelRoots(k: Arm64Kernel): { pa: number; upper: boolean }[] {
+  const s = k.sym, roots = [{ pa: s.swapper_pg_dir.pa, upper: true }];
+  if (s.tramp_pg_dir) roots.push({ pa: s.tramp_pg_dir.pa, upper: true });
+  if (s.idmap_pg_dir) roots.push({ pa: s.idmap_pg_dir.pa, upper: false });
+  for (const c of k.machine.cpus) if (!roots.some((r) => r.pa === c.params.ttbr1.BADDR)) roots.push({ pa: c.params.ttbr1.BADDR, upper: true });
+  return roots;
+}
+
+const report = (k: Arm64Kernel, root: number, va: number, leaf: Leaf): Violation => violation('wx', 'kernel mapping is writable and executable', {
+  root: k.machine.mem.frame(root)?.name ?? root.toString(16), va: vaHex(va), descriptor: describe(leaf),
+});
+
+export const wxInvariant: Invariant = {
+  id: 'wx',
+  initial(k) {
+    for (const r of kernelRoots(k)) {
+      const bad = reachable(k.machine, r.pa, r.upper).find((x) => wx(x.leaf));
+      if (bad) return report(k, r.pa, bad.vaBase, bad.leaf);
+    }
+    return undefined;
+  },
+  check(k, step) {
+    for (const e of step.effects) {
+      if (e.kind !== 'store' || !(wx(e.desc) || e.desc.kind === 'table')) continue;
+      for (const r of kernelRoots(k)) {
+        const at = tablesFrom(k.machine, r.pa).get(e.table);
+        if (!at) continue;
+        const va = at.vaBase + e.index * 2 ** (12 + 9 * (3 - at.level));
+        if (wx(e.desc)) return report(k, r.pa, va + (r.upper ? 2 ** 48 : 0), e.desc);
+        if (e.desc.kind === 'table') {
+          const bad = reachableBelow(k.machine, e.desc.NLTA, at.level + 1, va + (r.upper ? 2 ** 48 : 0)).find((x) => wx(x.leaf));
+          if (bad) return report(k, r.pa, bad.vaBase, bad.leaf);
+        }
+      }
+    }
+    return undefined;
+  },
+};
