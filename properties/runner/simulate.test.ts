@@ -58,6 +58,6 @@ describe('simulate', () => {
 
   it('reports a layout hook that throws', () => {
     const r = simulate([], withHooks({ layout() { throw new Error('no tramp'); } }));
-    expect(r.error).toMatchObject({ kind: 'threw', message: 'layout hook threw: no tramp' });
+    expect(r.error).toMatchObject({ kind: 'threw', message: 'hook threw: no tramp', event: -1 });
   });
 });

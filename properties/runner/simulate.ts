@@ -65,6 +65,8 @@ export interface SimResult {
   readonly events: Record<string, number>;
   readonly stats: Stats;
   readonly options: Arm64Options;
+  /** The kernel (and machine) as the run left them. */
+  readonly kernel?: Arm64Kernel;
 }
 
 export const DEFAULT_STEP_BUDGET = 5000;
@@ -118,7 +120,7 @@ class Sim {
     try {
       this.kernel = new Arm64Kernel(mitigation, this.opts);
     } catch (e) {
-      this.error = { kind: 'threw', message: `layout hook threw: ${(e as Error).message}`, event: -1 };
+      this.error = { kind: 'threw', message: `boot threw: ${(e as Error).message}`, event: -1 };
     }
   }
 
@@ -260,8 +262,15 @@ class Sim {
     const stats = this.kernel ? { ...this.kernel.stats, rollover: this.kernel.asid.rollovers } : { el0AccessAfterMunmap: 0, rollover: 0, irqAtEl0: 0, specFillKernelVa: 0 };
     return {
       violation: this.violation, error: this.error, trace: this.trace, ops: this.ops, counts: this.counts,
-      events: this.eventCounts, stats, options: this.opts,
+      events: this.eventCounts, stats, options: this.opts, kernel: this.kernel,
     };
   }
 }
 
+
+/** A kernel booted to the point where every CPU runs a task at EL0 (for tests and tools). */
+export function bootKernel(m: Arm64Mitigation, kernel: Partial<Arm64Options> = {}): Arm64Kernel {
+  const r = simulate([], m, { kernel, invariants: [] });
+  if (r.error || !r.kernel) throw new Error(`boot failed: ${r.error?.message}`);
+  return r.kernel;
+}

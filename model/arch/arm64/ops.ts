@@ -38,8 +38,12 @@ export type Op =
   | { readonly op: 'exception'; readonly type: 'sync' | 'irq'; readonly reason: string }
   /** A load or store by user code at EL0; the kernel layer yields it on behalf of the task. */
   | { readonly op: 'user'; readonly kind: 'load' | 'store'; readonly va: VA }
-  /** Ghost hint (Casemate's third class): the kernel path that changed user translations returns here. */
-  | { readonly op: 'hint'; readonly hint: 'tlb-maintained' }
+  /**
+   * Ghost hint (Casemate's third class): `tlb-maintained`, the kernel path that
+   * changed user translations returns here; `resumed`, this CPU leaves the nG
+   * rewrite callback; `ng-installed`, every CPU has left it.
+   */
+  | { readonly op: 'hint'; readonly hint: 'tlb-maintained' | 'resumed' | 'ng-installed' }
   /** Software step: take a spinlock (`raw_spin_lock`, `mmap_write_lock`); the CPU waits while another holds it. */
   | { readonly op: 'lock'; readonly lock: string }
   /** Software step: release a spinlock this CPU holds. */

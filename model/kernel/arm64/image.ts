@@ -40,6 +40,10 @@ export interface Symbols {
   readonly tramp_pg_dir?: Sym;
   /** `idmap_pg_dir`: the identity map of `.idmap.text`, when a mitigation needs it. */
   readonly idmap_pg_dir?: Sym;
+  /** `.idmap.text`: `idmap_kpti_install_ng_mappings` (and, before 2022, `__idmap_kpti_flag` inside it). */
+  readonly idmap_text?: Sym;
+  /** `__idmap_kpti_flag` in `.data` (2022 on), mapped read-write in the ID map on its own. */
+  readonly kpti_flag?: Sym;
 }
 
 /** `SWAPPER_DIR_SIZE`: `SWAPPER_PGTABLE_LEVELS` (3 with 4K pages, 48-bit VA) static pages. */
@@ -52,6 +56,8 @@ export interface ImageConfig {
   readonly swPan: boolean;
   /** CONFIG_UNMAP_KERNEL_AT_EL0: reserve `tramp_pg_dir`. */
   readonly trampoline: boolean;
+  /** Build `idmap_pg_dir`: `rwx` (head.S `SWAPPER_MM_MMUFLAGS`, a 2 MiB RWX section), or `rox` (v6.0 `create_idmap`). */
+  readonly idmap?: 'rwx' | 'rox';
 }
 
 type Section = 'text' | 'rodata' | 'data';
@@ -69,17 +75,20 @@ export function bootImage(cfg: ImageConfig): { mem: PhysMem<Descriptor>; sym: Sy
     return sym;
   };
   const vectors = place('vectors', 'kernel-text', 'text');
+  const idmap_text = cfg.idmap ? place('.idmap.text', 'kernel-text', 'text') : undefined;
   const tramp_text = place('__entry_tramp_text_start', 'trampoline', 'text');
   const tramp_data = place('__entry_tramp_data_start', 'kernel-data', 'rodata');
   const init_task = place('init_task', 'kernel-data', 'data');
   const primary_crng = place('primary_crng', 'kernel-secret', 'data');
   const empty_zero_page = place('empty_zero_page', 'kernel-data', 'data');
+  const kpti_flag = cfg.idmap === 'rox' ? place('__idmap_kpti_flag', 'kernel-data', 'data') : undefined;
   const swapper_pg_dir = place('swapper_pg_dir', 'page-table', 'data', true);
   place('swapper_pg_dir L1', 'page-table', 'data', true);
   place('swapper_pg_dir L2', 'page-table', 'data', true);
   const reserved_ttbr0 = cfg.swPan ? place('reserved_ttbr0', 'page-table', 'data', true) : undefined;
   const tramp_pg_dir = cfg.trampoline ? place('tramp_pg_dir', 'page-table', 'data', true) : undefined;
-  const sym: Symbols = { vectors, tramp_text, tramp_data, init_task, primary_crng, empty_zero_page, swapper_pg_dir, reserved_ttbr0, tramp_pg_dir };
+  const idmap_pg_dir = cfg.idmap ? place('idmap_pg_dir', 'page-table', 'data', true) : undefined;
+  const sym: Symbols = { vectors, tramp_text, tramp_data, init_task, primary_crng, empty_zero_page, swapper_pg_dir, reserved_ttbr0, tramp_pg_dir, idmap_pg_dir, idmap_text, kpti_flag };
 
   const root = swapper_pg_dir.pa;
   // The static swapper levels (vmlinux.lds.S reserves them contiguously after swapper_pg_dir).
@@ -106,5 +115,24 @@ export function bootImage(cfg: ImageConfig): { mem: PhysMem<Descriptor>; sym: Sy
     const p = runAtBoot(mem, allocEntry(mem, root, physToVirt(base), { owner: 'swapper_pg_dir', level: 2 }));
     runAtBoot(mem, setPmd(p, PROT_SECT_NORMAL(base, cfg.nG)));
   }
+  if (cfg.idmap && idmap_text && idmap_pg_dir) buildIdmap(mem, idmap_pg_dir.pa, idmap_text.pa, cfg.idmap === 'rwx' ? undefined : kpti_flag?.pa);
   return { mem, sym };
+}
+
+/**
+ * `idmap_pg_dir`, identity-mapped (VA = PA) and global (nG is not known yet
+ * when it is built). Before 2022 head.S mapped `.idmap.text` with a 2 MiB
+ * section of `SWAPPER_MM_MMUFLAGS` (no PXN, no RDONLY: writable and
+ * executable, which the flag written inside it needed); from v6.0
+ * `create_idmap` maps it PAGE_KERNEL_ROX and the flag PAGE_KERNEL on its own.
+ */
+function buildIdmap(mem: PhysMem<Descriptor>, root: number, text: number, flag: number | undefined): void {
+  if (flag === undefined) {
+    const base = text - (text % (2 << 20));
+    const p = runAtBoot(mem, allocEntry(mem, root, base, { owner: 'idmap_pg_dir', level: 2 }));
+    runAtBoot(mem, setPmd(p, { ...PROT_SECT_NORMAL(base, false), PXN: false, UXN: false }));
+    return;
+  }
+  runAtBoot(mem, setPte(runAtBoot(mem, allocEntry(mem, root, text, { owner: 'idmap_pg_dir' })), PAGE_KERNEL_ROX(text, false)));
+  runAtBoot(mem, setPte(runAtBoot(mem, allocEntry(mem, root, flag, { owner: 'idmap_pg_dir' })), PAGE_KERNEL(flag, false)));
 }

@@ -17,6 +17,7 @@ import { PHYS_OFFSET, TRAMP_VALIAS, USER_SLOTS, physToVirt } from './layout.ts';
 import { runAtBoot } from './pgtable.ts';
 import { mapUserPage, newMm, freeMm } from './mm.ts';
 import { syscallBody } from './syscalls.ts';
+import { bootCpu, newBootState } from './boot.ts';
 
 /** A user translation being changed by a kernel path (ghost). */
 export interface Change { readonly mm: Mm; readonly va: VA; readonly old: UserPage }
@@ -53,13 +54,15 @@ export class Arm64Kernel {
   /** VAs a speculative fill may target: user slots, kernel symbols, linear-map aliases, the trampoline. */
   readonly vaCatalogue: readonly VA[];
   nextPid = 1;
+  /** Boot-time state the CPUs share. */
+  readonly boot = newBootState();
 
   constructor(readonly mitigation: Arm64Mitigation, readonly opts: Arm64Options) {
     const m = mitigation;
     this.asid = new AsidAllocator(opts.asidBits, m.unmapKernelAtEl0, opts.ncpus);
     this.running = new Array(opts.ncpus).fill(undefined);
     this.changes = Array.from({ length: opts.ncpus }, () => []);
-    const booted = bootedImage(m, opts.swPan, (mem, sym) => this.ctxFor(0, mem, sym));
+    const booted = bootedImage(m, opts.swPan);
     const mem = booted.mem.clone();
     const sym = (this.sym = booted.sym);
     this.machine = new Machine(mem, opts.ncpus, { TTBR0_EL1: 0n, TTBR1_EL1: 0n, TCR_EL1: 0n, VBAR_EL1: 0n, SCTLR_EL1: 0n }, opts.asidBits);
@@ -69,25 +72,15 @@ export class Arm64Kernel {
     ];
   }
 
-  ctx(cpu: number): Arm64Ctx { return this.ctxFor(cpu, this.machine.mem, this.sym); }
-
-  private ctxFor(cpu: number, mem: PhysMem<Descriptor>, sym: Symbols): Arm64Ctx {
-    return { cpu, sym, asid: this.asid, opts: this.opts, current: this.running[cpu], mem, nG: this.mitigation.nG };
+  ctx(cpu: number): Arm64Ctx {
+    const { sym, asid, opts, boot } = this;
+    return { cpu, sym, asid, opts, current: this.running[cpu], mem: this.machine.mem, nG: this.mitigation.nG || boot.ngMappings, boot };
   }
 
   get hooks() { return this.mitigation.hooks; }
 
-  /**
-   * Boot CPU `cpu` (`__cpu_setup`, secondary_start_kernel) and start a first
-   * process on it; CPU 0 also starts the processes beyond one per CPU, runnable.
-   */
-  *bootCpu(cpu: number): Hook {
-    yield* this.hooks.cpuSetup(this.ctx(cpu));
-    const task = this.spawn(undefined);
-    if (cpu === 0) for (let i = this.opts.ncpus; i < this.opts.bootTasks; i++) this.spawn(undefined);
-    yield* this.contextSwitch(cpu, task);
-    yield* this.retToUser(cpu);
-  }
+  /** Boot CPU `cpu` (boot.ts). */
+  bootCpu(cpu: number): Hook { return bootCpu(this, cpu); }
 
   /** A new process (fork) or, with `mm`, a new thread of it (clone). Returns undefined at `maxTasks`. */
   spawn(parent: Task | undefined, mm?: Mm): Task | undefined {
@@ -228,17 +221,13 @@ export class Arm64Kernel {
 
 const exception = (type: 'sync' | 'irq', reason: string): Op => ({ op: 'exception', type, reason });
 
-/** Booted images (image, swapper, the mitigation's layout hook), built once per mitigation and SW PAN setting. */
+/** Booted images (image, swapper, the ID map), built once per mitigation and SW PAN setting. */
 const images = new WeakMap<Arm64Mitigation, Map<boolean, { mem: PhysMem<Descriptor>; sym: Symbols }>>();
 
-function bootedImage(m: Arm64Mitigation, swPan: boolean, ctx: (mem: PhysMem<Descriptor>, sym: Symbols) => Arm64Ctx) {
+function bootedImage(m: Arm64Mitigation, swPan: boolean) {
   let byPan = images.get(m);
   if (!byPan) images.set(m, (byPan = new Map()));
   let img = byPan.get(swPan);
-  if (!img) {
-    img = bootImage({ nG: m.nG, swPan, trampoline: m.unmapKernelAtEl0 });
-    if (m.hooks.layout) runAtBoot(img.mem, m.hooks.layout(ctx(img.mem, img.sym)));
-    byPan.set(swPan, img);
-  }
+  if (!img) byPan.set(swPan, (img = bootImage({ nG: m.nG, swPan, trampoline: m.unmapKernelAtEl0, idmap: m.idmap })));
   return img;
 }

@@ -13,7 +13,8 @@ import { mitigation as kptiGlobalKernel } from '../../mitigations/arm64/broken/k
 import { PhysMem } from '../../arch/phys.ts';
 import type { Descriptor } from '../../arch/arm64/descriptor.ts';
 import { allocEntry, runAtBoot, setPmd } from './pgtable.ts';
-import { Arm64Kernel, DEFAULT_OPTIONS } from './kernel.ts';
+import type { Arm64Kernel } from './kernel.ts';
+import { bootKernel } from '../../../properties/runner/simulate.ts';
 import { FIXADDR_TOP, FIX_ENTRY_TRAMP_TEXT, KIMAGE_VADDR, PAGE_OFFSET, PHYS_OFFSET, RAM_SIZE, TRAMP_VALIAS, fixToVirt, physToVirt } from './layout.ts';
 import { PROT_SECT_NORMAL } from './prot.ts';
 import { TTBR1_BASE, parsePtdump, renderPtdump, type PtdumpRecord } from './ptdump.ts';
@@ -32,8 +33,8 @@ const LPA2 = sample('arm64-lpa2-no-kpti-qemu-cpumax-pwndbg-2025.txt');
  */
 const AUTHOR_IDMAP_LINE = 0x800000n;
 
-const kptiK = new Arm64Kernel(kpti, DEFAULT_OPTIONS);
-const nokptiK = new Arm64Kernel(nokpti, DEFAULT_OPTIONS);
+const kptiK = bootKernel(kpti);
+const nokptiK = bootKernel(nokpti);
 const swapperDump = (k: Arm64Kernel): string => renderPtdump(k.machine.mem, k.sym.swapper_pg_dir.pa);
 
 const set = (s: string): Set<string> => new Set(s.split(' '));
@@ -160,7 +161,7 @@ describe('under KPTI every kernel mapping is NG except the trampoline text in th
   });
 
   it('model: the same check catches arm64/broken/kpti-global-kernel (PTE_MAYBE_NG = 0)', () => {
-    expect(parsePtdump(swapperDump(new Arm64Kernel(kptiGlobalKernel, DEFAULT_OPTIONS))).filter(nonGlobal)).toEqual([]);
+    expect(parsePtdump(swapperDump(bootKernel(kptiGlobalKernel))).filter(nonGlobal)).toEqual([]);
   });
 
   it('model: tramp_pg_dir maps exactly one page, the global trampoline text', () => {

@@ -25,6 +25,19 @@ export interface Arm64Options {
   readonly bootTasks: number;
 }
 
+/** Boot-time state shared by the CPUs (`kpti_applied`, `__idmap_kpti_flag`, stop_machine's counters). */
+export interface BootState {
+  /** `kpti_applied` / `arm64_use_ng_mappings`: the nG rewrite has been done, and new kernel mappings are nG. */
+  ngMappings: boolean;
+  /** `__idmap_kpti_flag`: starts at 1; secondaries count in; the boot CPU zeroes it when done. */
+  idmapKptiFlag: number;
+  /** CPUs that reached the stop_machine rendezvous, and that finished its callback. */
+  stopArrived: number;
+  stopDone: number;
+  /** CPU 0 has run the initcalls (`map_entry_trampoline`): secondaries may start tasks. */
+  initcallsDone: boolean;
+}
+
 /** What a hook can see: the kernel state a C function would reach. */
 export interface Arm64Ctx {
   /** `smp_processor_id()`. */
@@ -38,8 +51,10 @@ export interface Arm64Ctx {
   readonly current: Task | undefined;
   /** Physical memory, for boot-time layout hooks. */
   readonly mem: PhysMem<Descriptor>;
-  /** `PTE_MAYBE_NG`: whether default kernel protections carry nG. */
+  /** `PTE_MAYBE_NG`: whether default kernel protections carry nG now. */
   readonly nG: boolean;
+  /** Boot-time shared state. */
+  readonly boot: BootState;
 }
 
 /** The exception vector taken. */
@@ -48,8 +63,14 @@ export type Vector = 'sync' | 'irq';
 export interface Arm64Hooks {
   /** `__cpu_setup` and the first switch to swapper: TCR_EL1, TTBR1_EL1, VBAR_EL1 at boot. */
   cpuSetup(c: Arm64Ctx): Hook;
-  /** Boot-time layout (`map_entry_trampoline`): runs once, before any CPU starts. */
+  /** Boot-time layout (`map_entry_trampoline`, a core_initcall): CPU 0 runs it once, before any task starts. */
   layout?(c: Arm64Ctx): Hook;
+  /**
+   * The `.cpu_enable` callback of ARM64_UNMAP_KERNEL_AT_EL0 that rewrites the
+   * global boot mappings nG (`kpti_install_ng_mappings`): every CPU runs it
+   * in stop_machine context, after all CPUs are up.
+   */
+  installNgMappings?(c: Arm64Ctx): Hook;
   /** From the vector to C code, for an exception from EL0 (`tramp_ventry`, `kernel_ventry`, `kernel_entry 0`). */
   el0Entry(c: Arm64Ctx, v: Vector): Hook;
   /** `kernel_exit 0` (and `tramp_exit`): ends with `eret` to EL0. */
@@ -98,6 +119,8 @@ export interface Arm64Mitigation {
   readonly nG: boolean;
   /** CONFIG_UNMAP_KERNEL_AT_EL0: ASID pairs and `tramp_pg_dir`. */
   readonly unmapKernelAtEl0: boolean;
+  /** The ID map the boot code builds (`idmap_pg_dir`): `rwx` as head.S did before 2022, `rox` after. */
+  readonly idmap?: 'rwx' | 'rox';
   /** Physical frames EL0 may reach besides its own: the declared user-shared set. */
   userShared(sym: Symbols): readonly number[];
   readonly hooks: Arm64Hooks;

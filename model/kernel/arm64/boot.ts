@@ -1,0 +1,46 @@
+// Boot on every CPU: `__cpu_setup`, then (for a mitigation that rewrites the
+// boot mappings nG) the capability callback in stop_machine context
+// (arch/arm64/kernel/cpufeature.c: `stop_machine(caps->enable, caps,
+// cpu_online_mask)` in 4.16), then the initcalls on CPU 0
+// (`map_entry_trampoline` is a core_initcall), then a first task per CPU.
+// The boot hooks stay in flight when the workload starts, so workloads
+// interleave them and land hardware events inside them.
+
+import { daif, wait, type Hook } from '../../arch/arm64/ops.ts';
+import type { Arm64Ctx, BootState } from '../../mitigations/arm64/types.ts';
+import type { Arm64Kernel } from './kernel.ts';
+
+export const newBootState = (): BootState => ({ ngMappings: false, idmapKptiFlag: 1, stopArrived: 0, stopDone: 0, initcallsDone: false });
+
+export function* bootCpu(k: Arm64Kernel, cpu: number): Hook {
+  yield* k.hooks.cpuSetup(k.ctx(cpu));
+  const install = k.hooks.installNgMappings;
+  if (install) yield* stopMachine(k, cpu, (c) => install(c));
+  if (cpu === 0) {
+    if (k.hooks.layout) yield* k.hooks.layout(k.ctx(0));
+    k.boot.initcallsDone = true;
+  } else {
+    yield wait('kernel_init on cpu0 has run the initcalls', () => k.boot.initcallsDone);
+  }
+  const task = k.spawn(undefined);
+  if (cpu === 0) for (let i = k.opts.ncpus; i < k.opts.bootTasks; i++) k.spawn(undefined);
+  yield* k.contextSwitch(cpu, task);
+  yield* k.retToUser(cpu);
+}
+
+/**
+ * kernel/stop_machine.c `multi_cpu_stop`: every online CPU masks IRQs and
+ * waits until all have arrived, runs the callback, and waits until all
+ * have finished. Nothing else runs on any CPU meanwhile (no tasks exist yet).
+ */
+function* stopMachine(k: Arm64Kernel, cpu: number, fn: (c: Arm64Ctx) => Hook): Hook {
+  const n = k.opts.ncpus, b = k.boot;
+  yield daif(true);
+  b.stopArrived++;
+  yield wait('every CPU is in stop_machine (MULTI_STOP_RUN)', () => b.stopArrived === n);
+  yield* fn(k.ctx(cpu));
+  yield { op: 'hint', hint: 'resumed' };
+  b.stopDone++;
+  yield wait('every CPU has run the callback (MULTI_STOP_EXIT)', () => b.stopDone === n);
+  if (cpu === 0) yield { op: 'hint', hint: 'ng-installed' };
+}
