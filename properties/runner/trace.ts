@@ -2,6 +2,7 @@
 
 import { mnemonic, type MnemonicCtx } from '../../model/arch/arm64/mnemonic.ts';
 import type { Op } from '../../model/arch/arm64/ops.ts';
+import { describe, type Descriptor } from '../../model/arch/arm64/descriptor.ts';
 
 /** Cost classes: TLBI and DSB by kind, MSR by register, the rest by op. */
 export function opClass(op: Op): string {
@@ -17,6 +18,7 @@ export function opClass(op: Op): string {
 export function opText(op: Op, result: unknown, m: MnemonicCtx): string {
   const text = mnemonic(op, m);
   if (op.op === 'mrs') return `${text} -> ${mnemonic({ op: 'msr', reg: op.reg, value: result as bigint }, m).replace(`MSR ${op.reg} `, '')}`;
+  if (op.op === 'ldrd') return `${text} -> ${result === undefined ? 'fault' : describe(result as Descriptor)}`;
   if (op.op === 'access' || op.op === 'user' || op.op === 'exception') {
     const r = result as { pa?: number; fault?: string };
     return `${text} -> ${r.fault ? `${r.fault} fault` : `pa 0x${r.pa!.toString(16)}`}`;

@@ -25,6 +25,11 @@ export function invalidOp(op: unknown, mem: PhysMem<Descriptor>): string | undef
       if (!mem.frames.get(o.table)?.table) return `str: 0x${Number(o.table).toString(16)} is not a translation table`;
       if (!o.desc || !['invalid', 'table', 'block', 'page'].includes(o.desc.kind)) return 'str: desc is not a decoded descriptor';
       return undefined;
+    case 'ldrd': case 'strd':
+      if (!isVa(o.va) || o.va % 8 !== 0) return `${o.op}: va must be an 8-byte aligned address`;
+      if (!inRange(o.level, 0, 3)) return `${o.op}: level ${o.level} out of range 0..3`;
+      if (o.op === 'strd' && (!o.desc || !['invalid', 'table', 'block', 'page'].includes(o.desc.kind))) return 'strd: desc is not a decoded descriptor';
+      return undefined;
     case 'msr':
       if (!SYSREGS.includes(o.reg)) return `msr: unknown register ${String(o.reg)}`;
       return typeof o.value === 'bigint' && o.value >= 0n && o.value < 1n << 64n ? undefined : `msr ${o.reg}: value must be a 64-bit bigint`;

@@ -85,16 +85,29 @@ export class Machine {
     return w;
   }
 
+  /** A page-table store: visible to software now, to walkers after a DSB (stores.ts). */
+  private storeDesc(cpu: Cpu, table: number, index: number, level: number, desc: Descriptor): void {
+    const old = this.mem.readEntry(table, index) ?? INVALID;
+    this.stores.store(cpu.id, table, index, desc);
+    this.effects.push({ kind: 'store', cpu: cpu.id, table, index, level, old, desc });
+  }
+
   /** The hardware making one of `cpu`'s pending page-table stores visible to walkers early. */
   drain(cpu: Cpu): boolean { return this.stores.drainOne(cpu.id); }
 
   /** Execute one op on `cpu`; returns what the hook receives. */
   exec(cpu: Cpu, op: Op): unknown {
     switch (op.op) {
-      case 'str': {
-        const old = this.mem.readEntry(op.table, op.index) ?? INVALID;
-        this.stores.store(cpu.id, op.table, op.index, op.desc);
-        this.effects.push({ kind: 'store', cpu: cpu.id, table: op.table, index: op.index, level: op.level, old, desc: op.desc });
+      case 'str': this.storeDesc(cpu, op.table, op.index, op.level, op.desc); return undefined;
+      case 'ldrd': {
+        const r = this.kernelAccess(cpu, 'ldr', op.va, op.sym);
+        return r.pa === undefined ? undefined : this.mem.readEntry(r.pa, (op.va % 4096) / 8) ?? INVALID;
+      }
+      case 'strd': {
+        const r = this.kernelAccess(cpu, 'str', op.va, op.sym);
+        if (r.pa === undefined) return undefined;
+        if (!this.mem.frame(r.pa)?.table) throw new Error(`descriptor store lands in 0x${r.pa.toString(16)}, which is not a page table`);
+        this.storeDesc(cpu, r.pa, (op.va % 4096) / 8, op.level, op.desc);
         return undefined;
       }
       case 'msr': cpu.pending.set(op.reg, op.value); return undefined;

@@ -26,6 +26,8 @@ function regValue(reg: SysReg, v: bigint, m: MnemonicCtx): string {
 export function mnemonic(op: Op, m: MnemonicCtx): string {
   switch (op.op) {
     case 'str': return `STR ${m.name(op.table)}[${op.index}] (L${op.level}) = ${hex(encode(op.desc))} (${describe(op.desc)})`;
+    case 'ldrd': return `LDR ${vaHex(op.va)} (${op.sym}, L${op.level} descriptor)`;
+    case 'strd': return `STR ${vaHex(op.va)} (${op.sym}, L${op.level}) = ${hex(encode(op.desc))} (${describe(op.desc)})`;
     case 'msr': return `MSR ${op.reg} ${regValue(op.reg, op.value, m)}`;
     case 'mrs': return `MRS ${op.reg}`;
     case 'tlbi': {

@@ -18,6 +18,10 @@ export type AccessKind = 'ldr' | 'str' | 'fetch' | 'ldtr' | 'sttr';
 export type Op =
   /** Store a descriptor (`set_pte`, `set_pmd`, `pte_clear`, `WRITE_ONCE(*ptep, ...)`). */
   | { readonly op: 'str'; readonly table: number; readonly index: number; readonly level: number; readonly desc: Descriptor }
+  /** Load a descriptor through a kernel VA (`ldr x, [cur_ptep]` via a fixmap); the hook receives it, or undefined on a fault. */
+  | { readonly op: 'ldrd'; readonly va: VA; readonly level: number; readonly sym: string }
+  /** Store a descriptor through a kernel VA (`str x, [cur_ptep]` via a fixmap). */
+  | { readonly op: 'strd'; readonly va: VA; readonly level: number; readonly desc: Descriptor; readonly sym: string }
   /** `msr <reg>, xN`. */
   | { readonly op: 'msr'; readonly reg: SysReg; readonly value: bigint }
   /** `mrs xN, <reg>`: the hook receives the value. */
@@ -75,6 +79,12 @@ export const note = (text: string): Op => ({ op: 'note', text });
 export const lock = (name: string): Op => ({ op: 'lock', lock: name });
 export const unlock = (name: string): Op => ({ op: 'unlock', lock: name });
 export const wait = (what: string, until: () => boolean): Op => ({ op: 'wait', what, until });
+
+/** Load the descriptor at kernel VA `va` (an entry of a level-`level` table). */
+export function* ldrd(va: VA, level: number, sym: string): Hook<Descriptor | undefined> {
+  return (yield { op: 'ldrd', va, level, sym }) as Descriptor | undefined;
+}
+export const strd = (va: VA, level: number, desc: Descriptor, sym: string): Op => ({ op: 'strd', va, level, desc, sym });
 
 /** `mrs xN, <reg>`. */
 export function* mrs(reg: SysReg): Hook<bigint> { return (yield { op: 'mrs', reg }) as bigint; }
