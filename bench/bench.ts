@@ -9,6 +9,8 @@ import { BROKEN } from '../model/mitigations/index.ts';
 import { checkInvariant } from '../properties/check.ts';
 import { simulate } from '../properties/runner/simulate.ts';
 import { workload } from '../properties/workloads/arm64.ts';
+import { explore } from '../properties/explore/explore.ts';
+import { FIXTURES } from '../properties/explore/fixtures.ts';
 
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 20);
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -43,5 +45,16 @@ function timeToCounterexample(): void {
   }
 }
 
+function scenarios(): void {
+  console.log('\nexhaustive exploration of the fixture scenarios (median of 5 runs each):');
+  for (const f of FIXTURES) {
+    for (const s of [f.good, f.bad]) {
+      const runs = Array.from({ length: 5 }, () => explore(s));
+      console.log(`  ${s.name.padEnd(36)}${String(runs[0].executions).padStart(5)} executions ${median(runs.map((r) => r.ms)).toFixed(2).padStart(8)} ms`);
+    }
+  }
+}
+
 throughput();
+scenarios();
 timeToCounterexample();

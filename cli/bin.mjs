@@ -3,4 +3,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./main.ts');
+// A closed pipe (`isocheck list | head`) is not an error.
+process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
+const { main } = await import('./main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,17 +1,41 @@
-// The isocheck command end to end: exit codes 0/1/2, one-line messages for
-// bad input, and what review/replay/list print.
+// The isocheck command: exit codes 0/1/2, one-line messages for bad input,
+// and what review/replay/list print. Most cases call `main` in this process
+// (output captured); two go through `cli/bin.mjs` as a user would.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main } from './main.ts';
 
 interface Ran { code: number | null; out: string; err: string }
-const run = (args: string[], env: Record<string, string> = {}): Promise<Ran> => new Promise((resolve) => {
-  execFile(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 },
+/** `node cli/bin.mjs args`. */
+const spawn = (args: string[]): Promise<Ran> => new Promise((resolve) => {
+  execFile(process.execPath, ['cli/bin.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 },
     (e, out, err) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, out, err }));
 });
+/** `main(args)` in this process, with stdout and stderr captured (one at a time). */
+let queue = Promise.resolve();
+const run = (args: string[], env: Record<string, string> = {}): Promise<Ran> => {
+  const job = queue.then(async () => {
+    const out: string[] = [], err: string[] = [];
+    const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    process.stdout.write = ((s: string) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
+    try {
+      const code = await main(args);
+      return { code, out: out.join(''), err: err.join('') };
+    } finally {
+      process.stdout.write = o; process.stderr.write = e;
+      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+    }
+  });
+  queue = job.then(() => undefined, () => undefined);
+  return job;
+};
 /** Bad input: exit 2 and exactly one line on stderr, naming the problem. */
 const badInput = (r: Ran, pattern: RegExp) => {
   expect(r.code, r.err).toBe(2);
@@ -24,7 +48,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.concurrent('isocheck review', () => {
   it('reviews the bundled reference mitigations by default: kpti holds all it claims, nokpti violates EL0 isolation', async () => {
-    const r = await run(['review', '--runs', '30']);
+    const r = await spawn(['review', '--runs', '10']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/arm64\/kpti[\s\S]*el0-isolation\s+yes\s+holds[\s\S]*tlb-conflict\s+yes\s+holds/);
     expect(r.out).toMatch(/arm64\/nokpti[\s\S]*el0-isolation\s+no\s+violated \(not claimed\)/);
@@ -32,7 +56,7 @@ describe.concurrent('isocheck review', () => {
   });
 
   it('exits 1 for a broken mitigation, names the invariant, prints a step table, and saves without overwriting', async () => {
-    const args = ['review', 'arm64/broken/kpti-tlbi-kernel-asid-only', '--runs', '300', '--save', tmp];
+    const args = ['review', 'arm64/broken/kpti-tlbi-kernel-asid-only', '--runs', '60', '--save', tmp];
     const r = await run(args);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/stale-tlb\s+yes\s+VIOLATED/);
@@ -89,7 +113,7 @@ describe.concurrent('isocheck replay', () => {
 
 describe('isocheck list', () => {
   it('lists each bundled mitigation with id, path, claims and, for broken ones, the expected violation', async () => {
-    const r = await run(['list', '--json']);
+    const r = await spawn(['list', '--json']);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out) as { id: string; path: string; claims: string[]; expectedViolation?: string }[];
     expect(rows.find((x) => x.id === 'arm64/kpti')).toMatchObject({ path: 'model/mitigations/arm64/kpti.ts', claims: expect.arrayContaining(['el0-isolation']) });

@@ -101,10 +101,14 @@ export function program(): Command {
   return p;
 }
 
+/** Run the command line `argv`; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  process.exitCode = undefined;
   try {
     await program().parseAsync(argv, { from: 'user' });
-    return Number(process.exitCode ?? 0);
+    const code = Number(process.exitCode ?? 0);
+    process.exitCode = undefined;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const msg = (e as Error).message.split('\n')[0];
@@ -112,7 +116,3 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 }
-
-// A closed pipe (`isocheck list | head`) is not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
-process.exitCode = await main(process.argv.slice(2));

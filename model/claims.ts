@@ -1,7 +1,7 @@
 // The vocabulary shared by mitigations (which claim invariants) and
 // properties (which check them). Definitions: DESIGN.md "Invariants".
 
-export const INVARIANTS = ['el0-isolation', 'stale-tlb', 'asid-uniqueness', 'functional', 'tlb-conflict', 'bbm', 'wx'] as const;
+export const INVARIANTS = ['el0-isolation', 'stale-tlb', 'asid-uniqueness', 'functional', 'tlb-conflict', 'bbm', 'wx', 'ng-complete'] as const;
 export type InvariantId = (typeof INVARIANTS)[number];
 
 /** One line per invariant, for reports. */
@@ -13,4 +13,5 @@ export const INVARIANT_TITLES: Record<InvariantId, string> = {
   'tlb-conflict': 'TLB conflict: no two entries that need break-before-make hit one VA in one context',
   'bbm': 'Break-before-make: no live descriptor changes valid-to-valid where the Arm ARM requires the break',
   'wx': 'W^X: no kernel mapping (swapper, trampoline, ID map) is writable and executable at once',
+  'ng-complete': 'After the nG rewrite: every swapper leaf is nG and no CPU caches a global kernel entry',
 };

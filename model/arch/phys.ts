@@ -35,20 +35,24 @@ export class PhysMem<E> {
   readonly frames = new Map<number, Frame<E>>();
   /** Bumped on every table store: lets walkers memoise per root. */
   version = 0;
+  /** Bumped when the shape of the table graph may change (a table entry written or replaced, a table freed). */
+  shape = 0;
   /** Allocations so far (frame epochs). */
   private epochs = 0;
   private freeList: number[] = [];
   private next: number;
 
-  constructor(readonly base: number, readonly size: number) { this.next = base; }
+  /** @param isTable whether an entry points at a next-level table (for `shape`). */
+  constructor(readonly base: number, readonly size: number, private readonly isTable: (e: E) => boolean = () => true) { this.next = base; }
 
   /** An independent copy (entries are immutable and shared): lets a booted image be reused per run. */
   clone(): PhysMem<E> {
-    const c = new PhysMem<E>(this.base, this.size);
+    const c = new PhysMem<E>(this.base, this.size, this.isTable);
     for (const [pa, f] of this.frames) c.frames.set(pa, { ...f, table: f.table && new Map(f.table) });
     c.freeList = [...this.freeList];
     c.next = this.next;
     c.version = this.version;
+    c.shape = this.shape;
     c.epochs = this.epochs;
     return c;
   }
@@ -70,10 +74,19 @@ export class PhysMem<E> {
     return this.claim(pa, label, name, table);
   }
 
+  /** `__get_free_pages(order)`: `n` physically contiguous frames (from the bump region). Returns the first. */
+  allocContiguous(n: number, label: Label, name: string, table = false): number {
+    const first = this.bump();
+    this.claim(first, label, `${name} +0`, table);
+    for (let i = 1; i < n; i++) this.claim(this.bump(), label, `${name} +${i}`, table);
+    return first;
+  }
+
   /** Free a frame: its label becomes `free`, and a later alloc may reuse it. */
   free(pa: number): void {
     const f = this.frames.get(pa);
     if (!f) return;
+    if (f.table) this.shape++;
     f.label = 'free'; f.name = 'free'; f.table = undefined;
     this.freeList.push(pa);
     this.freeList.sort((a, b) => a - b);
@@ -85,6 +98,8 @@ export class PhysMem<E> {
   writeEntry(table: number, index: number, e: E, invalid: (e: E) => boolean): void {
     const t = this.frames.get(table)?.table;
     if (!t) throw new RangeError(`store to ${table.toString(16)}, which is not a translation table`);
+    const old = t.get(index);
+    if ((old !== undefined && this.isTable(old)) || this.isTable(e)) this.shape++;
     if (invalid(e)) t.delete(index); else t.set(index, e);
     this.version++;
   }

@@ -4,6 +4,8 @@
 import type { Arm64Mitigation } from './arm64/types.ts';
 import { mitigation as kpti } from './arm64/kpti.ts';
 import { mitigation as nokpti } from './arm64/nokpti.ts';
+import { mitigation as ngMmuOff } from './arm64/kpti-ng-mmu-off.ts';
+import { mitigation as ngMmuOn } from './arm64/kpti-ng-mmu-on.ts';
 import { mitigation as globalKernel } from './arm64/broken/kpti-global-kernel.ts';
 import { mitigation as kernelAsidOnly } from './arm64/broken/kpti-tlbi-kernel-asid-only.ts';
 import { mitigation as exitKernelAsid } from './arm64/broken/kpti-exit-kernel-asid.ts';
@@ -12,6 +14,15 @@ import { mitigation as rolloverNoFlush } from './arm64/broken/asid-rollover-no-f
 import { mitigation as noTrampMap } from './arm64/broken/kpti-no-tramp-map.ts';
 import { mitigation as swpanNoRestore } from './arm64/broken/kpti-swpan-no-ttbr0-restore.ts';
 import { mitigation as rodataOff } from './arm64/broken/kpti-rodata-off.ts';
+import { mitigation as ngFixmapNoBbm } from './arm64/broken/kpti-ng-fixmap-no-bbm.ts';
+import { mitigation as ngSplitLive } from './arm64/broken/kpti-ng-split-live.ts';
+import { mitigation as ngLocalBroken } from './arm64/broken/kpti-ng-local-tlbi.ts';
+import { mitigation as ngNoDsbBroken } from './arm64/broken/kpti-ng-no-final-dsb.ts';
+import { mitigation as ngLocalTlbi } from './arm64/safe/kpti-ng-local-tlbi.ts';
+import { mitigation as ngNoFinalDsb } from './arm64/safe/kpti-ng-no-final-dsb.ts';
+import { mitigation as ngReleaseEarly } from './arm64/safe/kpti-ng-release-early.ts';
+import { mitigation as ngInPlace } from './arm64/safe/kpti-ng-in-place.ts';
+import { mitigation as ngSplitParked } from './arm64/safe/kpti-ng-split-while-parked.ts';
 
 export interface Bundled {
   readonly mitigation: Arm64Mitigation;
@@ -22,10 +33,13 @@ export interface Bundled {
 const at = (m: Arm64Mitigation): Bundled => ({ mitigation: m, path: `model/mitigations/${m.id}.ts` });
 
 /** Reference mitigations: what Linux merged (and the baseline without it). */
-export const REFERENCE: readonly Bundled[] = [kpti, nokpti].map(at);
+export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn].map(at);
 /** Deliberately broken mitigations, each with its expected violation and twin. */
-export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff].map(at);
-export const BUNDLED: readonly Bundled[] = [...REFERENCE, ...BROKEN];
+export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff,
+  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken].map(at);
+/** Changes that look broken but hold every invariant under the Arm ARM rules (shown by properties/ng-variants.test.ts). */
+export const SAFE: readonly Bundled[] = [ngLocalTlbi, ngNoFinalDsb, ngReleaseEarly, ngInPlace, ngSplitParked].map(at);
+export const BUNDLED: readonly Bundled[] = [...REFERENCE, ...BROKEN, ...SAFE];
 
 export function byId(id: string): Arm64Mitigation | undefined {
   return BUNDLED.find((b) => b.mitigation.id === id)?.mitigation;

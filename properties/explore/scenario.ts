@@ -33,7 +33,7 @@ export interface Scenario {
 
 /** A little world: 2 CPUs, one user root with ASID 1, pages built by `map`. */
 export class World {
-  readonly mem = new PhysMem<Descriptor>(0x4000_0000, 0x40_0000);
+  readonly mem = new PhysMem<Descriptor>(0x4000_0000, 0x40_0000, (d) => d.kind === 'table');
   readonly root = this.mem.alloc('page-table', 'pgd', true);
 
   /** The pointer to `va`'s entry at `level`, creating tables above it. */

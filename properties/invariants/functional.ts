@@ -2,7 +2,9 @@
 // TLB would see (a walk of the current task's own tables), and the kernel
 // never faults on its own mapping after entry. A mitigation that hides
 // everything by breaking the kernel fails here. Every translation the
-// hardware may have used (each hitting TLB entry) is judged.
+// hardware may have used (each hitting TLB entry) is judged. And each CPU
+// leaves the boot-time nG rewrite with swapper_pg_dir back in TTBR1 and the
+// ID map gone from TTBR0 (the kernel's `resumed` hint).
 
 import { isUpper, vaHex } from '../../model/arch/va.ts';
 import { INVALID } from '../../model/arch/arm64/descriptor.ts';
@@ -54,9 +56,16 @@ function kernelAccess(a: Access): Violation | undefined {
   return violation('functional', 'kernel faults on its own mapping', { cpu: a.cpu, access: a.access, va: vaHex(a.va), sym: a.sym, fault: bad.fault! });
 }
 
+function resumed(k: Arm64Kernel, cpu: number): Violation | undefined {
+  const p = k.machine.cpus[cpu].params, name = (pa: number) => k.machine.mem.frame(pa)?.name ?? pa.toString(16);
+  if (p.ttbr1.BADDR === k.sym.swapper_pg_dir.pa && p.ttbr0.BADDR !== k.sym.idmap_pg_dir?.pa) return undefined;
+  return violation('functional', 'a CPU leaves the nG rewrite without swapper_pg_dir installed', { cpu, TTBR1: name(p.ttbr1.BADDR), TTBR0: name(p.ttbr0.BADDR) });
+}
+
 export const functional: Invariant = {
   id: 'functional',
   check(k, step) {
+    if (step.op?.op === 'hint' && step.op.hint === 'resumed') return resumed(k, step.cpu);
     for (const e of step.effects) {
       if (e.kind !== 'access') continue;
       const v = e.el === 0 ? userAccess(k, e) : isUpper(e.va) ? kernelAccess(e) : undefined;

@@ -4,6 +4,7 @@ import type { InvariantId } from '../../model/claims.ts';
 import { asidUniqueness } from './asid-uniqueness.ts';
 import { bbm } from './bbm.ts';
 import { wxInvariant } from './wx.ts';
+import { ngComplete } from './ng-complete.ts';
 import { el0Isolation } from './el0-isolation.ts';
 import { functional } from './functional.ts';
 import { staleTlb } from './stale-tlb.ts';
@@ -18,6 +19,7 @@ export const INVARIANT_CHECKS: Record<InvariantId, Invariant> = {
   'tlb-conflict': tlbConflict,
   'bbm': bbm,
   'wx': wxInvariant,
+  'ng-complete': ngComplete,
 };
 
 export type { Invariant, Violation, Step, Witness } from './types.ts';

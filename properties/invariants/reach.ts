@@ -48,7 +48,7 @@ const tableMemo = new WeakMap<Machine, { version: string; tables: Set<number> }>
 
 /** Tables a walk can reach now from any CPU's TTBR0 or TTBR1: the descriptors in them are live. */
 export function liveTables(m: Machine): Set<number> {
-  const version = `${m.mem.version}:${m.stores.version}:${m.cpus.map((c) => `${c.params.ttbr0.BADDR},${c.params.ttbr1.BADDR}`).join(';')}`;
+  const version = `${m.mem.shape}:${m.stores.version}:${m.cpus.map((c) => `${c.params.ttbr0.BADDR},${c.params.ttbr1.BADDR}`).join(';')}`;
   const c = tableMemo.get(m);
   if (c && c.version === version) return c.tables;
   const tables = new Set<number>();
@@ -63,7 +63,17 @@ export function liveTables(m: Machine): Set<number> {
 }
 
 /** Every table reachable from `root` (software view), with its level and the first VA it covers (lower-half numbering). */
+const fromMemo = new WeakMap<Machine, { shape: number; byRoot: Map<number, Map<number, { level: number; vaBase: number }>> }>();
+
 export function tablesFrom(m: Machine, root: number): Map<number, { level: number; vaBase: number }> {
+  let c = fromMemo.get(m);
+  if (!c || c.shape !== m.mem.shape) fromMemo.set(m, (c = { shape: m.mem.shape, byRoot: new Map() }));
+  let out = c.byRoot.get(root);
+  if (!out) c.byRoot.set(root, (out = collectTables(m, root)));
+  return out;
+}
+
+function collectTables(m: Machine, root: number): Map<number, { level: number; vaBase: number }> {
   const out = new Map<number, { level: number; vaBase: number }>();
   const visit = (t: number, level: number, vaBase: number): void => {
     if (out.has(t)) return;

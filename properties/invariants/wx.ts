@@ -2,8 +2,10 @@
 // and executable at EL1 at once, as Linux's ptdump `note_prot_wx` warns
 // ("Found insecure W+X mapping": !PTE_RDONLY && !PTE_PXN, judged on the
 // leaf's own bits as ptdump does). Kernel roots: swapper_pg_dir,
-// tramp_pg_dir, the ID map, and whatever any CPU has in TTBR1. Checked on
-// the booted tables, then at each store into a kernel table.
+// tramp_pg_dir and the ID map, the tables that outlive boot; transient
+// tables a boot path builds for itself (the 2022 nG rewrite's fixmap) are
+// not included. Checked on the booted tables, then at each store into a
+// kernel table.
 
 import { describe, type Descriptor, type Leaf } from '../../model/arch/arm64/descriptor.ts';
 import { vaHex } from '../../model/arch/va.ts';
@@ -17,7 +19,6 @@ function kernelRoots(k: Arm64Kernel): { pa: number; upper: boolean }[] {
   const s = k.sym, roots = [{ pa: s.swapper_pg_dir.pa, upper: true }];
   if (s.tramp_pg_dir) roots.push({ pa: s.tramp_pg_dir.pa, upper: true });
   if (s.idmap_pg_dir) roots.push({ pa: s.idmap_pg_dir.pa, upper: false });
-  for (const c of k.machine.cpus) if (!roots.some((r) => r.pa === c.params.ttbr1.BADDR)) roots.push({ pa: c.params.ttbr1.BADDR, upper: true });
   return roots;
 }
 

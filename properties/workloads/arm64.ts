@@ -44,7 +44,7 @@ export function hardwareEvent(ncpus: number): fc.Arbitrary<HardwareEvent> {
     { weight: 1, arbitrary: fc.record({ k: fc.constant('evict' as const), cpu, n: fc.nat({ max: 15 }) }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('sync' as const), cpu, which: fc.nat({ max: 3 }) }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('land' as const), cpu }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant('drain' as const), cpu }) },
+    { weight: 3, arbitrary: fc.record({ k: fc.constant('drain' as const), cpu }) },
   );
 }
 

@@ -60,8 +60,9 @@ export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 /** Bits of VA resolved at each level, 4 KiB granule: level 0 resolves VA[47:39]. */
 export const levelShift = (level: number): number => PAGE_SHIFT + 9 * (3 - level);
+const SIZES = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
 /** Bytes mapped by one entry at `level`. */
-export const levelSize = (level: number): number => 2 ** levelShift(level);
+export const levelSize = (level: number): number => SIZES[level];
 
 export const isLeaf = (d: Descriptor): d is Leaf => d.kind === 'block' || d.kind === 'page';
 

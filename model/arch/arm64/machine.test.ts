@@ -40,7 +40,7 @@ function setup(regs: Partial<Record<SysReg, bigint>> = {}, asidBits = 8) {
   const m = new Machine(mem, 2, init, asidBits);
   return { m, c0: m.cpus[0], c1: m.cpus[1], run: (cpu: number, ...ops: Op[]) => ops.map((op) => m.exec(m.cpus[cpu], op)) };
 }
-const vas = (tlbEntries: { vaBase: VA }[]) => tlbEntries.map((e) => e.vaBase).sort((a, b) => a - b);
+const vas = (tlbEntries: readonly { vaBase: VA }[]) => tlbEntries.map((e) => e.vaBase).sort((a, b) => a - b);
 
 describe('system register writes', () => {
   const T0 = ttbr(0x4000_5000, 9);

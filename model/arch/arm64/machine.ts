@@ -79,7 +79,7 @@ export class Machine {
         vaBase: alignDown(va, levelSize(t.at.level)), level: t.at.level, next: t.next, asid: p.asid, perms: t.perms,
         from: { ...t.at, epoch: this.mem.frame(t.at.table)?.epoch }, owner: this.mem.frame(root)?.name ?? 'unknown', seq: ++this.seq,
       };
-      const conflicts = [...cpu.walkCache.insert(entry), ...cpu.tlb.entries().filter((x) => x.level === entry.level && x.vaBase === entry.vaBase && (x.asid === undefined || x.asid === entry.asid))];
+      const conflicts = [...cpu.walkCache.insert(entry), ...cpu.tlb.at(entry.vaBase, entry.level).filter((x) => x.asid === undefined || x.asid === entry.asid)];
       this.effects.push({ kind: 'walk-fill', cpu: cpu.id, entry, conflicts });
     }
     return w;

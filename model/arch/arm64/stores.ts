@@ -19,6 +19,8 @@ interface Pending {
   readonly index: number;
   /** The value walkers see until this store is visible. */
   readonly old: Descriptor;
+  /** The table frame's allocation epoch: once the frame is freed and reused, the store no longer matters. */
+  readonly epoch: number;
 }
 
 export class StoreBuffer {
@@ -40,12 +42,15 @@ export class StoreBuffer {
   store(cpu: number, table: number, index: number, desc: Descriptor): void {
     const old = this.mem.readEntry(table, index) ?? INVALID;
     this.mem.writeEntry(table, index, desc, (d) => d.kind === 'invalid');
-    this.pending.push({ cpu, table, index, old });
+    this.pending.push({ cpu, table, index, old, epoch: this.mem.frame(table)!.epoch });
   }
+
+  /** Pending stores that still concern a live table (not a frame freed and reused since). */
+  private live(p: Pending): boolean { return this.mem.frames.get(p.table)?.epoch === p.epoch && !!this.mem.frames.get(p.table)?.table; }
 
   /** What a walker reads: the value before the oldest store to this entry that is not yet visible. */
   read = (table: number, index: number): Descriptor => {
-    if (this.pending.length) for (const p of this.pending) if (p.table === table && p.index === index) return p.old;
+    if (this.pending.length) for (const p of this.pending) if (p.table === table && p.index === index && this.live(p)) return p.old;
     return this.mem.readEntry(table, index) ?? INVALID;
   };
 
@@ -53,7 +58,7 @@ export class StoreBuffer {
   entries(table: number): Iterable<[number, Descriptor]> {
     const t = this.mem.frames.get(table)?.table;
     if (!t) return [];
-    const mine = this.pending.filter((p) => p.table === table);
+    const mine = this.pending.filter((p) => p.table === table && this.live(p));
     if (!mine.length) return t;
     const view = new Map(t);
     for (const p of [...mine].reverse()) { if (p.old.kind === 'invalid') view.delete(p.index); else view.set(p.index, p.old); }

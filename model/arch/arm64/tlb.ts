@@ -47,6 +47,8 @@ export const hits = (e: TlbEntry, va: VA, asid: number): boolean =>
 export class Tlb {
   private readonly buckets = new Map<number, TlbEntry[]>();
   size = 0;
+  /** `entries()`, kept until the next change (invariants read it after every step). */
+  private flat?: TlbEntry[];
 
   /** An independent copy (entries are immutable and shared). */
   clone(): Tlb {
@@ -79,6 +81,7 @@ export class Tlb {
       if (same(old, e)) {
         const b = this.buckets.get(key(old.vaBase, old.level))!;
         b[b.indexOf(old)] = e;
+        this.flat = undefined;
         return [];
       }
       const va = Math.max(old.vaBase, e.vaBase);
@@ -90,6 +93,7 @@ export class Tlb {
     const b = this.buckets.get(k);
     if (b) b.push(e); else this.buckets.set(k, [e]);
     this.size++;
+    this.flat = undefined;
     return conflicts;
   }
 
@@ -102,18 +106,23 @@ export class Tlb {
       if (keep.length === 0) this.buckets.delete(k); else if (keep.length !== b.length) this.buckets.set(k, keep);
     }
     this.size -= n;
+    if (n) this.flat = undefined;
     return n;
   }
+
+  /** Entries for exactly the range of a level-`level` entry at `vaBase`. */
+  at(vaBase: VA, level: number): readonly TlbEntry[] { return this.buckets.get(key(vaBase, level)) ?? []; }
 
   /** Evict the entry at position `n` (mod size) in fill order: the workload picks which. */
   evict(n: number): TlbEntry | undefined {
     if (this.size === 0) return undefined;
-    const victim = this.entries().sort((a, b) => a.seq - b.seq)[n % this.size];
+    const victim = [...this.entries()].sort((a, b) => a.seq - b.seq)[n % this.size];
     this.invalidate((e) => e === victim, Infinity);
     return victim;
   }
 
-  entries(): TlbEntry[] { return [...this.buckets.values()].flat(); }
+  /** Every entry (a shared array: do not modify). */
+  entries(): readonly TlbEntry[] { return (this.flat ??= [...this.buckets.values()].flat()); }
 
   /** Entries overlapping `e`'s VA range that share a context with it (same ASID, or either global). */
   private overlapping(e: TlbEntry): TlbEntry[] {

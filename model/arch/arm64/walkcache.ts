@@ -33,6 +33,8 @@ export const walkEntryCovers = (e: WalkEntry, va: VA): boolean => va >= e.vaBase
 export class WalkCache {
   private readonly entries = new Map<number, WalkEntry[]>();
   size = 0;
+  /** `all()`, kept until the next change. */
+  private flat?: WalkEntry[];
 
   /** An independent copy (entries are immutable and shared). */
   clone(): WalkCache {
@@ -56,6 +58,7 @@ export class WalkCache {
     const k = key(e.vaBase, e.level);
     const b = this.entries.get(k) ?? [];
     const same = b.findIndex((x) => x.asid === e.asid && x.next === e.next);
+    this.flat = undefined;
     if (same >= 0) { b[same] = e; return []; }
     const conflicts = b.filter((x) => x.asid === e.asid);
     b.push(e);
@@ -78,10 +81,12 @@ export class WalkCache {
       if (keep.length === 0) this.entries.delete(k); else if (keep.length !== b.length) this.entries.set(k, keep);
     }
     this.size -= n;
+    if (n) this.flat = undefined;
     return n;
   }
 
-  all(): WalkEntry[] { return [...this.entries.values()].flat(); }
+  /** Every entry (a shared array: do not modify). */
+  all(): readonly WalkEntry[] { return (this.flat ??= [...this.entries.values()].flat()); }
 }
 
 const key = (vaBase: VA, level: number): number => vaBase * 4 + level;

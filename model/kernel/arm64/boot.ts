@@ -6,7 +6,7 @@
 // The boot hooks stay in flight when the workload starts, so workloads
 // interleave them and land hardware events inside them.
 
-import { daif, wait, type Hook } from '../../arch/arm64/ops.ts';
+import { access, daif, wait, type Hook } from '../../arch/arm64/ops.ts';
 import type { Arm64Ctx, BootState } from '../../mitigations/arm64/types.ts';
 import type { Arm64Kernel } from './kernel.ts';
 
@@ -14,6 +14,9 @@ export const newBootState = (): BootState => ({ ngMappings: false, idmapKptiFlag
 
 export function* bootCpu(k: Arm64Kernel, cpu: number): Hook {
   yield* k.hooks.cpuSetup(k.ctx(cpu));
+  // start_kernel / secondary_start_kernel run kernel code and touch per-CPU data: the TLB fills with kernel entries.
+  yield* access('fetch', k.sym.vectors.va, cpu === 0 ? 'start_kernel' : 'secondary_start_kernel');
+  yield* access('ldr', k.sym.init_task.va, 'current');
   const install = k.hooks.installNgMappings;
   if (install) yield* stopMachine(k, cpu, (c) => install(c));
   if (cpu === 0) {
@@ -22,8 +25,10 @@ export function* bootCpu(k: Arm64Kernel, cpu: number): Hook {
   } else {
     yield wait('kernel_init on cpu0 has run the initcalls', () => k.boot.initcallsDone);
   }
-  const task = k.spawn(undefined);
+  // A first process for this CPU; if the workload has already forked up to maxTasks, a runnable one, else stay idle.
+  const task = k.spawn(undefined) ?? k.runnable()[0];
   if (cpu === 0) for (let i = k.opts.ncpus; i < k.opts.bootTasks; i++) k.spawn(undefined);
+  if (!task) return;
   yield* k.contextSwitch(cpu, task);
   yield* k.retToUser(cpu);
 }

@@ -65,7 +65,7 @@ const protFor = { text: PAGE_KERNEL_ROX, rodata: PAGE_KERNEL_RO, data: PAGE_KERN
 
 /** Allocate the image pages, build `swapper_pg_dir` (image + linear map), and return the symbols. */
 export function bootImage(cfg: ImageConfig): { mem: PhysMem<Descriptor>; sym: Symbols } {
-  const mem = new PhysMem<Descriptor>(PHYS_OFFSET, RAM_SIZE);
+  const mem = new PhysMem<Descriptor>(PHYS_OFFSET, RAM_SIZE, (d) => d.kind === 'table');
   let pa = PHYS_IMAGE;
   const pages: { sym: Sym; section: Section }[] = [];
   const place = (name: string, label: Label, section: Section, table = false): Sym => {
