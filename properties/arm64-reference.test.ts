@@ -14,10 +14,10 @@ import { formatCounterexample } from '../cli/report.ts';
 import { checkInvariant } from './check.ts';
 import { build } from './runner/counterexample.ts';
 
-const RUNS = 300;
+const RUNS = 200;
 
 /** The late-boot nG rewrites run ~1000 more ops per boot, so fewer workloads. */
-const NG_RUNS = 250;
+const NG_RUNS = 150;
 
 const CONFIGS: { name: string; m: Arm64Mitigation; kernel: Partial<Arm64Options>; runs: number }[] = [
   { name: 'kpti', m: kpti, kernel: {}, runs: RUNS },

@@ -22,7 +22,7 @@ import { bootCpu, newBootState } from './boot.ts';
 /** A user translation being changed by a kernel path (ghost). */
 export interface Change { readonly mm: Mm; readonly va: VA; readonly old: UserPage }
 
-export const DEFAULT_OPTIONS: Arm64Options = { ncpus: 2, asidBits: 3, swPan: false, maxTasks: 6, bootTasks: 4 };
+export const DEFAULT_OPTIONS: Arm64Options = { ncpus: 2, asidBits: 3, swPan: false, maxTasks: 7, bootTasks: 5 };
 
 /** Counts of interesting cases, reported per property (a case that never occurs fails the suite). */
 export interface Stats {
