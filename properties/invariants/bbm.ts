@@ -11,7 +11,7 @@
 import { describe, levelSize, type Descriptor } from '../../model/arch/arm64/descriptor.ts';
 import { bbmReason } from '../../model/arch/arm64/bbm.ts';
 import type { Effect, Machine } from '../../model/arch/arm64/machine.ts';
-import { liveTables } from './reach.ts';
+import { liveTables } from '../../model/arch/arm64/reach.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
 
 type Store = Extract<Effect, { kind: 'store' }>;

@@ -7,7 +7,7 @@
 import { describe } from '../../model/arch/arm64/descriptor.ts';
 import { vaHex } from '../../model/arch/va.ts';
 import { entrySize } from '../../model/arch/arm64/tlb.ts';
-import { reachable } from './reach.ts';
+import { reachable } from '../../model/arch/arm64/reach.ts';
 import { violation, type Invariant } from './types.ts';
 
 export const ngComplete: Invariant = {

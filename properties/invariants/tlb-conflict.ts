@@ -20,7 +20,7 @@ export function conflictViolation(effects: readonly Effect[]): Violation | undef
   for (const e of effects) {
     if (e.kind === 'access' && new Set(e.outcomes.map((o) => o.pa)).size > 1) {
       return violation('tlb-conflict', 'a lookup hits two TLB entries', {
-        cpu: e.cpu, va: vaHex(e.va), access: e.access, entries: e.outcomes.map((o) => `${o.entry ? describe(o.entry.leaf) : 'walk'}`).join(' | '),
+        cpu: e.cpu, va: vaHex(e.va), access: e.access, entries: e.outcomes.map((o) => o.via ?? 'walk').join(' | '),
       });
     }
     if ((e.kind !== 'fill' && e.kind !== 'walk-fill') || e.conflicts.length === 0) continue;

@@ -10,7 +10,7 @@
 import { describe, type Descriptor, type Leaf } from '../../model/arch/arm64/descriptor.ts';
 import { vaHex } from '../../model/arch/va.ts';
 import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
-import { reachable, reachableBelow, tablesFrom } from './reach.ts';
+import { reachable, reachableBelow, tablesFrom } from '../../model/arch/arm64/reach.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
 
 const wx = (d: Descriptor): d is Leaf => (d.kind === 'page' || d.kind === 'block') && (d.AP & 2) === 0 && !d.PXN;

@@ -7,7 +7,7 @@
 
 import type { VA } from '../../model/arch/va.ts';
 import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
-import { reachable } from '../invariants/reach.ts';
+import { reachable } from '../../model/arch/arm64/reach.ts';
 
 export function speculativeTarget(k: Arm64Kernel, cpu: number, n: number): VA | undefined {
   const half = Math.floor(n / 2);

@@ -12,6 +12,7 @@ import { hits, entryPa, type TlbEntry } from './tlb.ts';
 import { tlbiMatches, tlbiMatchesWalk, type PendingTlbi } from './tlbi.ts';
 import type { SysReg } from './sysreg.ts';
 import { StoreBuffer } from './stores.ts';
+import type { AccessEffect } from '../../view.ts';
 import type { WalkEntry } from './walkcache.ts';
 
 /** One translation the hardware could use for an access: from a TLB entry or a fresh walk. */
@@ -22,6 +23,8 @@ export interface Outcome {
   readonly fault?: 'translation' | 'access-flag' | 'permission';
   /** The TLB entry used, if the translation came from the TLB. */
   readonly entry?: TlbEntry;
+  /** The same, for reports. */
+  readonly via?: string;
 }
 
 export type Effect =
@@ -32,7 +35,7 @@ export type Effect =
   /** A page-table store: the entry's value before and after. */
   | { readonly kind: 'store'; readonly cpu: number; readonly table: number; readonly index: number; readonly level: number; readonly old: Descriptor; readonly desc: Descriptor }
   /** A memory access and every translation the hardware may have used for it. */
-  | { readonly kind: 'access'; readonly cpu: number; readonly va: VA; readonly access: AccessKind | 'load' | 'store'; readonly el: 0 | 1; readonly sym: string; readonly outcomes: readonly Outcome[] };
+  | (AccessEffect & { readonly access: AccessKind | 'load' | 'store'; readonly outcomes: readonly Outcome[] });
 
 export class Machine {
   cpus: Cpu[];
@@ -180,7 +183,7 @@ export class Machine {
     // SCTLR_EL1.M = 0: VA = PA, no TLB (D8.2.10); the upper half is beyond any PA (an address size fault).
     if (!cpu.params.M) return [isUpper(va) ? { fault: 'translation' } : { pa: va - (va % 4096) }];
     const hit = cpu.tlb.lookup(va, cpu.params.asid).filter((e) => hits(e, va, cpu.params.asid));
-    if (hit.length) return hit.map((e) => ({ ...permCheck(e.perms, kind, el), pa: entryPa(e, va), entry: e }));
+    if (hit.length) return hit.map((e) => ({ ...permCheck(e.perms, kind, el), pa: entryPa(e, va), entry: e, via: `TLB entry ${e.asid === undefined ? 'global' : `asid=${e.asid}`} from ${e.owner}` }));
     const w = this.walk(cpu, va);
     if (w.kind === 'fault') return [{ fault: w.statuscode }];
     const entry = this.fill(cpu, w, false);

@@ -11,6 +11,8 @@ import type { Descriptor } from '../../arch/arm64/descriptor.ts';
 import type { Arm64Ctx, Arm64Mitigation, Arm64Options } from '../../mitigations/arm64/types.ts';
 import type { Event } from '../events.ts';
 import type { Mm, Task, UserPage } from '../task.ts';
+import type { Change } from '../../view.ts';
+import { Arm64View } from './view.ts';
 import { AsidAllocator } from './asid.ts';
 import { bootImage, type Symbols } from './image.ts';
 import { PHYS_OFFSET, TRAMP_VALIAS, USER_SLOTS, physToVirt } from './layout.ts';
@@ -19,8 +21,6 @@ import { mapUserPage, newMm, freeMm } from './mm.ts';
 import { syscallBody } from './syscalls.ts';
 import { bootCpu, newBootState } from './boot.ts';
 
-/** A user translation being changed by a kernel path (ghost). */
-export interface Change { readonly mm: Mm; readonly va: VA; readonly old: UserPage }
 
 export const DEFAULT_OPTIONS: Arm64Options = { ncpus: 2, asidBits: 3, swPan: false, maxTasks: 7, bootTasks: 5 };
 
@@ -56,6 +56,8 @@ export class Arm64Kernel {
   nextPid = 1;
   /** Boot-time state the CPUs share. */
   readonly boot = newBootState();
+  /** The architecture-neutral view the shared invariants read. */
+  readonly view: Arm64View = new Arm64View(this);
 
   constructor(readonly mitigation: Arm64Mitigation, readonly opts: Arm64Options) {
     const m = mitigation;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { vaBig } from '../../arch/va.ts';
-import { reachable } from '../../../properties/invariants/reach.ts';
+import { reachable } from '../../arch/arm64/reach.ts';
 import { mitigation as kpti } from '../../mitigations/arm64/kpti.ts';
 import { mitigation as nokpti } from '../../mitigations/arm64/nokpti.ts';
 import { mitigation as kptiGlobalKernel } from '../../mitigations/arm64/broken/kpti-global-kernel.ts';

@@ -3,9 +3,9 @@
 // walker sees them (stores not yet visible excluded). Memoised per (root,
 // version), since the tables change far less often than the invariants run.
 
-import { levelSize, type Leaf } from '../../model/arch/arm64/descriptor.ts';
-import type { Machine } from '../../model/arch/arm64/machine.ts';
-import { atLevel } from '../../model/arch/arm64/walk.ts';
+import { describe, levelSize, type Leaf } from './descriptor.ts';
+import type { Machine } from './machine.ts';
+import { atLevel } from './walk.ts';
 
 /** A reachable leaf: VA range and the PA it maps to. */
 export interface Reach {
@@ -14,6 +14,8 @@ export interface Reach {
   readonly pa: number;
   readonly leaf: Leaf;
   readonly level: number;
+  /** The leaf as ptdump-like text (computed when asked). */
+  readonly text: string;
 }
 
 const memo = new WeakMap<Machine, { version: string; byRoot: Map<number, Reach[]> }>();
@@ -39,7 +41,7 @@ function collect(m: Machine, table: number, level: number, vaBase: number, out: 
     const d = atLevel(raw, level);
     const va = vaBase + index * levelSize(level);
     if (d.kind === 'table') { if (level < 3) collect(m, d.NLTA, level + 1, va, out); }
-    else if (d.kind !== 'invalid') out.push({ vaBase: va, size: levelSize(level), pa: d.OA, leaf: d, level });
+    else if (d.kind !== 'invalid') out.push({ vaBase: va, size: levelSize(level), pa: d.OA, leaf: d, level, get text() { return describe(d); } });
   }
   return out;
 }
