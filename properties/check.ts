@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { InvariantId } from '../model/claims.ts';
 import type { Event } from '../model/kernel/events.ts';
 import type { Arm64Mitigation, Arm64Options } from '../model/mitigations/arm64/types.ts';
-import type { Stats } from '../model/kernel/arm64/kernel.ts';
+import { zeroStats, type Stats } from '../model/kernel/kernel.ts';
 import { simulate, type SimResult } from './runner/simulate.ts';
 import { workload } from './workloads/arm64.ts';
 
@@ -29,13 +29,12 @@ export interface CheckOutcome {
   readonly stats: Stats;
 }
 
-const zero = (): Stats => ({ el0AccessAfterMunmap: 0, rollover: 0, irqAtEl0: 0, specFillKernelVa: 0 });
 
 /** Does the workload break `invariant`? (A mitigation error counts as a failure too.) */
 const holds = (r: SimResult): boolean => !r.violation && !r.error;
 
 export function checkInvariant(m: Arm64Mitigation, invariant: InvariantId, opts: CheckOptions): CheckOutcome {
-  const stats = zero();
+  const stats = zeroStats();
   const ncpus = { ...opts.kernel, ...m.options }.ncpus ?? 2;
   const prop = fc.property(workload({ ncpus, maxEvents: 40 }), (w) => {
     const r = simulate(w, m, { invariants: [invariant], kernel: opts.kernel });

@@ -5,7 +5,7 @@
 // different CPUs interleaves; what is still in flight at the end runs to
 // completion, CPU by CPU.
 
-import type { Prot } from './arm64/prot.ts';
+import type { Prot } from './task.ts';
 
 export const SYSCALLS = ['getpid', 'getrandom', 'mmap', 'munmap', 'mprotect', 'fork', 'clone', 'exit', 'move_pages'] as const;
 export type Syscall = (typeof SYSCALLS)[number];

@@ -3,7 +3,9 @@
 // thread id and tgid the process id, whose frames carry `user(tgid)`.
 
 import type { VA } from '../arch/va.ts';
-import type { Prot } from './arm64/prot.ts';
+
+/** User page permissions a task can ask for with mmap/mprotect. */
+export type Prot = 'r' | 'rw' | 'rx';
 
 /** One user page of an mm: a VMA of one page, populated (MAP_POPULATE-like). */
 export interface UserPage {

@@ -3,10 +3,15 @@
 // witness, or nothing (STYLE.md 5-6).
 
 import type { HardwareEvent } from '../../model/kernel/events.ts';
-import type { Effect } from '../../model/arch/arm64/machine.ts';
-import type { Op } from '../../model/arch/arm64/ops.ts';
+import type { Effect as Arm64Effect } from '../../model/arch/arm64/machine.ts';
+import type { Op as Arm64Op } from '../../model/arch/arm64/ops.ts';
 import type { InvariantId } from '../../model/claims.ts';
-import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
+import type { AnyKernel } from '../runner/arch.ts';
+
+/** An op of any architecture (told apart by its `op` field). */
+export type StepOp = Arm64Op;
+/** An effect of any architecture's step. */
+export type Effect = Arm64Effect;
 
 /** Plain data naming what went wrong: CPU, VA, descriptor or TLB entry, frame label. */
 export type Witness = Record<string, string | number | boolean>;
@@ -21,7 +26,7 @@ export interface Violation {
 /** The step just applied: an op a CPU executed, or a hardware event. */
 export interface Step {
   readonly cpu: number;
-  readonly op?: Op;
+  readonly op?: StepOp;
   readonly hw?: HardwareEvent;
   /** TLB fills and accesses it caused. */
   readonly effects: readonly Effect[];
@@ -30,8 +35,8 @@ export interface Step {
 export interface Invariant {
   readonly id: InvariantId;
   /** Checked once, on the booted state before any step. */
-  initial?(k: Arm64Kernel): Violation | undefined;
-  check(k: Arm64Kernel, step: Step): Violation | undefined;
+  initial?(k: AnyKernel): Violation | undefined;
+  check(k: AnyKernel, step: Step): Violation | undefined;
 }
 
 export const violation = (invariant: InvariantId, rule: string, witness: Witness): Violation => ({ invariant, rule, witness });

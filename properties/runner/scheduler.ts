@@ -3,19 +3,19 @@
 // next op is a `lock` held elsewhere, or a `wait` whose condition is false,
 // is blocked and does not step. Nothing is atomic across a yield.
 
-import type { Hook, Op } from '../../model/arch/arm64/ops.ts';
+import type { AnyHook, AnyOp, CommonOp } from '../../model/arch/ops.ts';
 
 export interface Frame {
-  readonly gen: Hook<unknown>;
+  readonly gen: AnyHook<unknown>;
   /** Workload event that started it (-1 for boot). */
   readonly event: number;
   /** Value for the next `gen.next()`. */
   next: unknown;
   /** An op fetched from the generator but not executed yet (the CPU was blocked on it). */
-  op?: Op;
+  op?: AnyOp;
 }
 
-export type StepResult = { readonly kind: 'op'; readonly op: Op; readonly frame: Frame } | { readonly kind: 'blocked' | 'idle' | 'returned' };
+export type StepResult = { readonly kind: 'op'; readonly op: AnyOp; readonly frame: Frame } | { readonly kind: 'blocked' | 'idle' | 'returned' };
 
 export class Scheduler {
   readonly stacks: Frame[][];
@@ -26,7 +26,7 @@ export class Scheduler {
 
   busy(cpu: number): boolean { return this.stacks[cpu].length > 0; }
   anyBusy(): boolean { return this.stacks.some((s) => s.length > 0); }
-  push(cpu: number, gen: Hook<unknown>, event: number): void { this.stacks[cpu].push({ gen, event, next: undefined }); }
+  push(cpu: number, gen: AnyHook<unknown>, event: number): void { this.stacks[cpu].push({ gen, event, next: undefined }); }
 
   /**
    * Fetch the next op of `cpu`'s innermost frame. A returning frame is
@@ -43,18 +43,18 @@ export class Scheduler {
       if (r.done) { stack.pop(); return { kind: 'returned' }; }
       f.op = r.value;
     }
-    const op = f.op;
-    if (this.blocked(cpu, op)) return { kind: 'blocked' };
+    const op = f.op, sw = op as CommonOp;
+    if (this.blocked(cpu, sw)) return { kind: 'blocked' };
     f.op = undefined;
-    if (op.op === 'lock') this.locks.set(op.lock, cpu);
-    if (op.op === 'unlock') {
-      if (this.locks.get(op.lock) !== cpu) throw new Error(`spin_unlock(${op.lock}) by a CPU that does not hold it`);
-      this.locks.delete(op.lock);
+    if (sw.op === 'lock') this.locks.set(sw.lock, cpu);
+    if (sw.op === 'unlock') {
+      if (this.locks.get(sw.lock) !== cpu) throw new Error(`spin_unlock(${sw.lock}) by a CPU that does not hold it`);
+      this.locks.delete(sw.lock);
     }
     return { kind: 'op', op, frame: f };
   }
 
-  private blocked(cpu: number, op: Op): boolean {
+  private blocked(cpu: number, op: CommonOp): boolean {
     if (op.op === 'lock') {
       const holder = this.locks.get(op.lock);
       if (holder === cpu) throw new Error(`spin_lock(${op.lock}) taken twice by cpu${cpu} (deadlock)`);

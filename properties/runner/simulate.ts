@@ -5,25 +5,24 @@
 // events (fills, evictions, early TLBI completion, early register effects)
 // land between any two ops. Invariants are checked after every step.
 
-import type { MnemonicCtx } from '../../model/arch/arm64/mnemonic.ts';
-import type { Hook } from '../../model/arch/arm64/ops.ts';
-import { isUpper, vaHex } from '../../model/arch/va.ts';
+import type { AnyHook } from '../../model/arch/ops.ts';
 import type { InvariantId } from '../../model/claims.ts';
 import { INVARIANTS } from '../../model/claims.ts';
-import { Arm64Kernel, DEFAULT_OPTIONS, type Stats } from '../../model/kernel/arm64/kernel.ts';
+import { zeroStats, type Stats } from '../../model/kernel/kernel.ts';
 import { isHardware, type Event, type HardwareEvent } from '../../model/kernel/events.ts';
-import type { Arm64Mitigation, Arm64Options } from '../../model/mitigations/arm64/types.ts';
+import type { Mitigation, Options } from '../../model/mitigations/types.ts';
 import { INVARIANT_CHECKS, type Invariant, type Step, type Violation } from '../invariants/index.ts';
-import { invalidOp } from './validate.ts';
-import { speculativeTarget } from './speculation.ts';
+import type { StepOp } from '../invariants/types.ts';
 import { Scheduler, type StepResult } from './scheduler.ts';
-import { opClass, opText } from './trace.ts';
+import { newKernel, resolveOptions, type AnyKernel, type KernelOf } from './arch.ts';
+
+export { resolveOptions };
 
 export interface SimOptions {
   /** Invariants to check (default: all). */
   readonly invariants?: readonly InvariantId[];
   /** Kernel configuration over the defaults; the mitigation's own `options` win. */
-  readonly kernel?: Partial<Arm64Options>;
+  readonly kernel?: Partial<Options>;
   /** Ops one event may run before its hook is declared never-ending. */
   readonly stepBudget?: number;
   /** Record a readable trace line per step. */
@@ -64,20 +63,16 @@ export interface SimResult {
   /** Software events that ran, by kind (`syscall`, `switch`...). */
   readonly events: Record<string, number>;
   readonly stats: Stats;
-  readonly options: Arm64Options;
+  readonly options: Options;
   /** The kernel (and machine) as the run left them. */
-  readonly kernel?: Arm64Kernel;
+  readonly kernel?: AnyKernel;
 }
 
 export const DEFAULT_STEP_BUDGET = 5000;
 
 class Stop extends Error {}
 
-export function resolveOptions(m: Arm64Mitigation, over: Partial<Arm64Options> = {}): Arm64Options {
-  return { ...DEFAULT_OPTIONS, ...over, ...m.options };
-}
-
-export function simulate(workload: readonly Event[], mitigation: Arm64Mitigation, options: SimOptions = {}): SimResult {
+export function simulate(workload: readonly Event[], mitigation: Mitigation, options: SimOptions = {}): SimResult {
   const sim = new Sim(mitigation, options);
   try {
     sim.boot();
@@ -90,41 +85,36 @@ export function simulate(workload: readonly Event[], mitigation: Arm64Mitigation
 }
 
 class Sim {
-  private readonly kernel: Arm64Kernel | undefined;
+  private readonly kernel: AnyKernel | undefined;
   private readonly checks: Invariant[];
   private readonly sched: Scheduler;
   private readonly trace: TraceLine[] = [];
   private readonly counts: Record<string, number> = {};
   private readonly eventCounts: Record<string, number> = {};
   private readonly budget: number;
-  private readonly opts: Arm64Options;
+  private readonly opts: Options;
   /** Per CPU: ops run for the event in flight (against the step budget). */
   private readonly eventOps: number[];
-  /** Per CPU: an IRQ is pending, taken when IRQs are unmasked. */
-  private readonly irqPending: boolean[];
   private ops = 0;
   private stepId = 0;
   private eventIndex = -1;
   private violation?: Located;
   private error?: MitigationError;
-  private readonly mn: MnemonicCtx;
 
-  constructor(readonly mitigation: Arm64Mitigation, readonly options: SimOptions) {
+  constructor(readonly mitigation: Mitigation, readonly options: SimOptions) {
     this.checks = (options.invariants ?? INVARIANTS).map((id) => INVARIANT_CHECKS[id]);
     this.budget = options.stepBudget ?? DEFAULT_STEP_BUDGET;
     this.opts = resolveOptions(mitigation, options.kernel);
     this.sched = new Scheduler(this.opts.ncpus);
     this.eventOps = new Array(this.opts.ncpus).fill(0);
-    this.irqPending = new Array(this.opts.ncpus).fill(false);
-    this.mn = { name: (pa) => this.kernel?.machine.mem.frame(pa)?.name ?? `0x${pa.toString(16)}`, asidBits: this.opts.asidBits };
     try {
-      this.kernel = new Arm64Kernel(mitigation, this.opts);
+      this.kernel = newKernel(mitigation, this.opts);
     } catch (e) {
       this.error = { kind: 'threw', message: `boot threw: ${(e as Error).message}`, event: -1 };
     }
   }
 
-  private get k(): Arm64Kernel {
+  private get k(): AnyKernel {
     if (!this.kernel) throw new Stop();
     return this.kernel;
   }
@@ -141,7 +131,7 @@ class Sim {
     if (ev.cpu >= this.opts.ncpus) return;
     if (isHardware(ev)) { this.hardware(ev, i); return; }
     if (ev.k === 'run') { for (let n = 0; n < ev.n && this.step(ev.cpu) === 'stepped'; n++); return; }
-    if (ev.k === 'irq' && this.sched.busy(ev.cpu)) { this.irqPending[ev.cpu] = true; return; }
+    if (ev.k === 'irq' && this.sched.busy(ev.cpu)) { k.irqPending[ev.cpu] = true; return; }
     this.finish(ev.cpu);
     const h = k.event(ev);
     if (!h) return;
@@ -149,7 +139,7 @@ class Sim {
     this.start(ev.cpu, h, i);
   }
 
-  private start(cpu: number, gen: Hook<unknown>, event: number): void {
+  private start(cpu: number, gen: AnyHook<unknown>, event: number): void {
     this.sched.push(cpu, gen, event);
     this.eventOps[cpu] = 0;
   }
@@ -172,11 +162,10 @@ class Sim {
 
   /** One step of `cpu`: take a pending IRQ if unmasked, else fetch and execute its next op. */
   private step(cpu: number): 'stepped' | 'blocked' | 'idle' {
-    const k = this.k, c = k.machine.cpus[cpu];
-    if (this.irqPending[cpu] && !c.I && c.EL === 1) {
-      this.irqPending[cpu] = false;
+    const k = this.k, irq = k.takeIrq(cpu);
+    if (irq) {
       this.eventCounts['irq-el1'] = (this.eventCounts['irq-el1'] ?? 0) + 1;
-      this.sched.push(cpu, k.irqAtEl1(cpu), this.sched.stacks[cpu].at(-1)?.event ?? -1);
+      this.sched.push(cpu, irq, this.sched.stacks[cpu].at(-1)?.event ?? -1);
     }
     let r: StepResult;
     try {
@@ -187,58 +176,41 @@ class Sim {
     if (r.kind !== 'op') {
       if (r.kind !== 'returned') return r.kind;
       // Back at EL0 (or idle) with an IRQ pending: take it now.
-      if (!this.sched.busy(cpu) && this.irqPending[cpu]) { this.irqPending[cpu] = false; const h = k.event({ k: 'irq', cpu }); if (h) this.start(cpu, h, this.eventIndex); }
+      if (!this.sched.busy(cpu) && k.irqPending[cpu]) { k.irqPending[cpu] = false; const h = k.event({ k: 'irq', cpu }); if (h) this.start(cpu, h, this.eventIndex); }
       return 'stepped';
     }
     const { op, frame } = r;
     if (++this.eventOps[cpu] > this.budget) this.fail('never-ends', `hook never ends: more than ${this.budget} ops for one event`);
-    const bad = invalidOp(op, k.machine.mem);
+    const bad = k.invalidOp(op);
     if (bad) this.fail('bad-op', bad);
-    k.machine.effects = [];
+    k.effects = [];
     try {
-      frame.next = k.machine.exec(c, op);
+      frame.next = k.exec(cpu, op);
     } catch (e) {
-      this.fail('bad-op', `${opText(op, undefined, this.mn)}: ${(e as Error).message}`);
+      this.fail('bad-op', `${k.opText(op, undefined)}: ${(e as Error).message}`);
     }
     this.ops++;
-    const cls = opClass(op);
+    const cls = k.opClass(op);
     this.counts[cls] = (this.counts[cls] ?? 0) + 1;
     this.eventIndex = frame.event;
-    if (this.options.trace) this.line(cpu, opText(op, frame.next, this.mn));
-    this.check({ cpu, op, effects: k.machine.effects });
+    if (this.options.trace) this.line(cpu, k.opText(op, frame.next));
+    this.check({ cpu, op: op as StepOp, effects: k.effects });
     return 'stepped';
   }
 
   private waitingOn(cpu: number): string {
     const op = this.sched.stacks[cpu].at(-1)?.op;
-    return op?.op === 'wait' ? op.what : op?.op === 'lock' ? op.lock : 'nothing';
+    return op?.op === 'wait' ? String(op.what) : op?.op === 'lock' ? String(op.lock) : 'nothing';
   }
 
   private hardware(ev: HardwareEvent, i: number): void {
     const k = this.k;
-    if (ev.cpu >= this.opts.ncpus) return;
-    const cpu = k.machine.cpus[ev.cpu];
-    k.machine.effects = [];
-    let text: string | undefined;
-    switch (ev.k) {
-      case 'fill': {
-        const va = speculativeTarget(k, ev.cpu, ev.va);
-        if (va === undefined) break;
-        if (isUpper(va) && cpu.EL === 0) k.stats.specFillKernelVa++;
-        k.machine.speculate(cpu, va);
-        const fill = k.machine.effects[0];
-        text = `speculative walk of ${vaHex(va)}` + (fill?.kind === 'fill' ? ` -> TLB fill ${fill.entry.asid === undefined ? 'global' : `asid=${fill.entry.asid}`} pa=0x${fill.entry.oa.toString(16)}` : ' (no translation)');
-        break;
-      }
-      case 'evict': { const e = cpu.tlb.evict(ev.n); if (e) text = `TLB evicts ${vaHex(e.vaBase)} ${e.asid === undefined ? 'global' : `asid=${e.asid}`}`; break; }
-      case 'sync': { const reg = cpu.takeEffect(ev.which); if (reg) text = `${reg} write takes effect before synchronisation`; break; }
-      case 'land': if (k.machine.land(cpu)) text = 'a pending TLBI completes early'; break;
-      case 'drain': if (k.machine.drain(cpu)) text = 'a page-table store becomes visible to walkers early'; break;
-    }
+    k.effects = [];
+    const text = k.hardware(ev);
     if (text === undefined) return;
     this.eventIndex = i;
     if (this.options.trace) this.line(ev.cpu, `[hw] ${text}`);
-    this.check({ cpu: ev.cpu, hw: ev, effects: k.machine.effects });
+    this.check({ cpu: ev.cpu, hw: ev, effects: k.effects });
   }
 
   private line(cpu: number, text: string): void {
@@ -264,7 +236,7 @@ class Sim {
 
 
   result(): SimResult {
-    const stats = this.kernel ? { ...this.kernel.stats, rollover: this.kernel.asid.rollovers } : { el0AccessAfterMunmap: 0, rollover: 0, irqAtEl0: 0, specFillKernelVa: 0 };
+    const stats = this.kernel ? this.kernel.result() : zeroStats();
     return {
       violation: this.violation, error: this.error, trace: this.trace, ops: this.ops, counts: this.counts,
       events: this.eventCounts, stats, options: this.opts, kernel: this.kernel,
@@ -274,8 +246,8 @@ class Sim {
 
 
 /** A kernel booted to the point where every CPU runs a task at EL0 (for tests and tools). */
-export function bootKernel(m: Arm64Mitigation, kernel: Partial<Arm64Options> = {}): Arm64Kernel {
+export function bootKernel<M extends Mitigation>(m: M, kernel: Partial<Options> = {}): KernelOf<M> {
   const r = simulate([], m, { kernel, invariants: [] });
   if (r.error || !r.kernel) throw new Error(`boot failed: ${r.error?.message}`);
-  return r.kernel;
+  return r.kernel as KernelOf<M>;
 }

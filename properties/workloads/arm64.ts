@@ -4,7 +4,7 @@
 
 import fc from 'fast-check';
 import type { Event, HardwareEvent, RunEvent, SoftwareEvent, Syscall } from '../../model/kernel/events.ts';
-import type { Prot } from '../../model/kernel/arm64/prot.ts';
+import type { Prot } from '../../model/kernel/task.ts';
 
 export interface WorkloadShape {
   /** CPUs events may target. */

@@ -4,6 +4,7 @@
 import { vaHex } from '../va.ts';
 import { describe, encode, hex } from './descriptor.ts';
 import type { Op } from './ops.ts';
+import { commonMnemonic } from '../ops.ts';
 import { decodeTtbr, type SysReg } from './sysreg.ts';
 
 /** What a trace needs to print ops: names for physical addresses, and the hardware ASID width. */
@@ -39,12 +40,7 @@ export function mnemonic(op: Op, m: MnemonicCtx): string {
     case 'eret': return 'ERET';
     case 'daif': return op.mask ? 'MSR DAIFSet, #2' : 'MSR DAIFClr, #2';
     case 'access': return `${op.kind.toUpperCase()} ${vaHex(op.va)} (${op.sym})`;
-    case 'note': return `// ${op.text}`;
     case 'exception': return `exception: ${op.type.toUpperCase()} (${op.reason})`;
-    case 'user': return `EL0 ${op.kind} ${vaHex(op.va)}`;
-    case 'hint': return `// ghost: kernel path returns (${op.hint})`;
-    case 'lock': return `spin_lock(${op.lock})`;
-    case 'unlock': return `spin_unlock(${op.lock})`;
-    case 'wait': return `wait until ${op.what}`;
+    default: return commonMnemonic(op, 'EL0');
   }
 }

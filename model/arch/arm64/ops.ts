@@ -5,6 +5,7 @@
 // and another CPU may step between any two ops.
 
 import type { VA } from '../va.ts';
+import type { AccessResult as CommonResult, CommonOp } from '../ops.ts';
 import type { Descriptor } from './descriptor.ts';
 import type { SysReg } from './sysreg.ts';
 
@@ -36,32 +37,16 @@ export type Op =
   | { readonly op: 'daif'; readonly mask: boolean }
   /** A kernel memory access; the hook receives an `AccessResult`. `sym` names the target for traces. */
   | { readonly op: 'access'; readonly kind: AccessKind; readonly va: VA; readonly sym: string }
-  /** No hardware effect: a line of kernel source context in the trace. */
-  | { readonly op: 'note'; readonly text: string }
   /** Hardware: an exception is taken (`svc`, a data abort, an IRQ); the kernel layer yields it, not mitigations. */
   | { readonly op: 'exception'; readonly type: 'sync' | 'irq'; readonly reason: string }
-  /** A load or store by user code at EL0; the kernel layer yields it on behalf of the task. */
-  | { readonly op: 'user'; readonly kind: 'load' | 'store'; readonly va: VA }
-  /**
-   * Ghost hint (Casemate's third class): `tlb-maintained`, the kernel path that
-   * changed user translations returns here; `resumed`, this CPU leaves the nG
-   * rewrite callback; `ng-installed`, every CPU has left it.
-   */
-  | { readonly op: 'hint'; readonly hint: 'tlb-maintained' | 'resumed' | 'ng-installed' }
-  /** Software step: take a spinlock (`raw_spin_lock`, `mmap_write_lock`); the CPU waits while another holds it. */
-  | { readonly op: 'lock'; readonly lock: string }
-  /** Software step: release a spinlock this CPU holds. */
-  | { readonly op: 'unlock'; readonly lock: string }
-  /** Software step: spin (`wfe` loop) until `until()` holds; `what` names the condition in traces. */
-  | { readonly op: 'wait'; readonly what: string; readonly until: () => boolean };
+  | CommonOp;
+
+export { note, lock, unlock, wait } from '../ops.ts';
 
 export type OpName = Op['op'];
 
 /** What an access op gives back to the hook. */
-export interface AccessResult {
-  /** The PA reached, when the access did not fault. */
-  readonly pa?: number;
-  /** Fault kind, when it faulted. */
+export interface AccessResult extends CommonResult {
   readonly fault?: 'translation' | 'access-flag' | 'permission' | 'tlb-conflict';
 }
 
@@ -75,10 +60,6 @@ export const dsb = (option: DsbOption): Op => ({ op: 'dsb', option });
 export const isb = (): Op => ({ op: 'isb' });
 export const eret = (): Op => ({ op: 'eret' });
 export const daif = (mask: boolean): Op => ({ op: 'daif', mask });
-export const note = (text: string): Op => ({ op: 'note', text });
-export const lock = (name: string): Op => ({ op: 'lock', lock: name });
-export const unlock = (name: string): Op => ({ op: 'unlock', lock: name });
-export const wait = (what: string, until: () => boolean): Op => ({ op: 'wait', what, until });
 
 /** Load the descriptor at kernel VA `va` (an entry of a level-`level` table). */
 export function* ldrd(va: VA, level: number, sym: string): Hook<Descriptor | undefined> {

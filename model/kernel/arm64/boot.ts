@@ -7,12 +7,13 @@
 // interleave them and land hardware events inside them.
 
 import { access, daif, wait, type Hook } from '../../arch/arm64/ops.ts';
+import type { AnyHook } from '../../arch/ops.ts';
 import type { Arm64Ctx, BootState } from '../../mitigations/arm64/types.ts';
 import type { Arm64Kernel } from './kernel.ts';
 
 export const newBootState = (): BootState => ({ ngMappings: false, idmapKptiFlag: 1, stopArrived: 0, stopDone: 0, initcallsDone: false });
 
-export function* bootCpu(k: Arm64Kernel, cpu: number): Hook {
+export function* bootCpu(k: Arm64Kernel, cpu: number): AnyHook {
   yield* k.hooks.cpuSetup(k.ctx(cpu));
   // start_kernel / secondary_start_kernel run kernel code and touch per-CPU data: the TLB fills with kernel entries.
   yield* access('fetch', k.sym.vectors.va, cpu === 0 ? 'start_kernel' : 'secondary_start_kernel');

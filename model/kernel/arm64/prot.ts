@@ -12,8 +12,8 @@ export const MT_NORMAL = 4;
 /** AP[2:1] values: AP[1] is PTE_USER, AP[2] is PTE_RDONLY. */
 export const AP_RW_EL1 = 0b00, AP_RW_ALL = 0b01, AP_RO_EL1 = 0b10, AP_RO_ALL = 0b11;
 
-/** User page permissions a task can ask for with mmap/mprotect. */
-export type Prot = 'r' | 'rw' | 'rx';
+import type { Prot } from '../task.ts';
+export type { Prot };
 
 const base = (nG: boolean): Omit<LeafAttrs, 'AP' | 'PXN' | 'UXN'> =>
   ({ AttrIndx: MT_NORMAL, NS: false, SH: 3, AF: true, nG, Contiguous: false, POIndex: 0 });

@@ -1,8 +1,8 @@
 // How steps read in traces and cost reports.
 
-import { mnemonic, type MnemonicCtx } from '../../model/arch/arm64/mnemonic.ts';
-import type { Op } from '../../model/arch/arm64/ops.ts';
-import { describe, type Descriptor } from '../../model/arch/arm64/descriptor.ts';
+import { mnemonic, type MnemonicCtx } from './mnemonic.ts';
+import type { Op } from './ops.ts';
+import { describe, type Descriptor } from './descriptor.ts';
 
 /** Cost classes: TLBI and DSB by kind, MSR by register, the rest by op. */
 export function opClass(op: Op): string {

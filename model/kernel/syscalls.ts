@@ -6,36 +6,31 @@
 // translation until the syscall returns, and the stale-TLB invariant can
 // check them when it does.
 
-import { access, lock, note, unlock, type Hook } from '../../arch/arm64/ops.ts';
-import type { Mm } from '../task.ts';
-import type { Event } from '../events.ts';
-import type { Task } from '../task.ts';
-import type { Arm64Kernel } from './kernel.ts';
-import { USER_SLOTS } from './layout.ts';
-import { clearUserPage, mapUserPage, rewriteUserPage } from './mm.ts';
+import { lock, note, unlock, type AnyHook as Hook } from '../arch/ops.ts';
+import type { Event } from './events.ts';
+import type { Kernel } from './kernel.ts';
+import type { Mm, Task } from './task.ts';
 
 type SyscallEvent = Extract<Event, { k: 'syscall' }>;
 /** What the syscall leaves for `ret_to_user`: keep running, or switch to this task (undefined = idle). */
 export type After = 'stay' | Task | undefined;
 
-export function* syscallBody(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook<After> {
-  const task = k.running[c]!, mm = task.mm, mem = k.machine.mem, ctx = k.ctx(c), h = k.hooks;
-  const va = USER_SLOTS[ev.slot % USER_SLOTS.length];
+export function* syscallBody(k: Kernel, c: number, ev: SyscallEvent): Hook<After> {
+  const task = k.running[c]!, mm = task.mm, mem = k.mem;
+  const va = k.userSlots[ev.slot % k.userSlots.length];
   switch (ev.nr) {
     case 'getpid':
-      yield* access('ldr', k.sym.init_task.va, 'current->tgid');
+      yield* k.readKernel('current', 'current->tgid');
       return 'stay';
     case 'getrandom': {
       // get_random_bytes reads the crng state, then copy_to_user into the caller's buffer.
-      yield* access('ldr', k.sym.primary_crng.va, 'primary_crng');
-      yield* h.uaccessEnable(ctx);
-      yield* access('sttr', va, 'copy_to_user(buf)');
-      yield* h.uaccessDisable(ctx);
+      yield* k.readKernel('primary_crng', 'primary_crng');
+      yield* k.copyToUser(c, va, 'copy_to_user(buf)');
       return 'stay';
     }
     case 'mmap':
       // MAP_FIXED_NOREPLACE | MAP_POPULATE: no TLB maintenance for invalid -> valid.
-      yield* locked(mm, function* () { if (!mm.pages.has(va)) yield* mapUserPage(mem, mm, va, ev.prot, task.tgid); });
+      yield* locked(mm, function* () { if (!mm.pages.has(va)) yield* k.mapUserPage(mm, va, ev.prot, task.tgid); });
       return 'stay';
     case 'munmap':
       // unmap_region: zap the pte, tlb_finish_mmu -> tlb_flush (last level), then free the page.
@@ -43,8 +38,8 @@ export function* syscallBody(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook<
         const page = mm.pages.get(va);
         if (!page) return;
         k.beginChange(c, mm, va, page);
-        yield* clearUserPage(mem, mm, va);
-        yield* h.flushTlbRange(ctx, mm, va, va + 4096, true);
+        yield* k.clearUserPage(mm, va);
+        yield* k.flushTlbRange(c, mm, va, va + 4096, true);
         mem.free(page.pa);
         k.unmapped(mm).add(va);
       });
@@ -55,8 +50,8 @@ export function* syscallBody(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook<
         const page = mm.pages.get(va);
         if (!page || page.prot === ev.prot) return;
         k.beginChange(c, mm, va, page);
-        yield* rewriteUserPage(mem, mm, va, page.pa, ev.prot);
-        yield* h.flushTlbRange(ctx, mm, va, va + 4096, false);
+        yield* k.rewriteUserPage(mm, va, page.pa, ev.prot);
+        yield* k.flushTlbRange(c, mm, va, va + 4096, false);
       });
       return 'stay';
     case 'fork': {
@@ -65,8 +60,8 @@ export function* syscallBody(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook<
       if (!child) return 'stay';
       child.ready = false;
       yield* locked(mm, function* () {
-        for (const [cva, page] of mm.pages) yield* mapUserPage(mem, child.mm, cva, page.prot, child.tgid);
-        yield* h.flushTlbMm(ctx, mm);
+        for (const [cva, page] of mm.pages) yield* k.mapUserPage(child.mm, cva, page.prot, child.tgid);
+        yield* k.flushTlbMm(c, mm);
       });
       child.ready = true; // wake_up_new_task
       return 'stay';
@@ -88,19 +83,19 @@ export function* syscallBody(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook<
  * `remove_migration_ptes` maps the new frame. The target mm may be live on
  * another CPU, which is what makes the broadcast invalidation matter.
  */
-function* movePage(k: Arm64Kernel, c: number, ev: SyscallEvent): Hook {
+function* movePage(k: Kernel, c: number, ev: SyscallEvent): Hook {
   const live = k.tasks.filter((t) => t.alive);
   const target = live[ev.task % live.length];
-  const mm = target.mm, va = USER_SLOTS[ev.slot % USER_SLOTS.length], mem = k.machine.mem;
+  const mm = target.mm, va = k.userSlots[ev.slot % k.userSlots.length], mem = k.mem;
   yield* locked(mm, function* () {
     const page = mm.pages.get(va);
     if (!page || !target.alive) return;
     yield note(`migrate_pages: pid ${target.pid} page ${va.toString(16)}`);
     k.beginChange(c, mm, va, page);
-    yield* clearUserPage(mem, mm, va);
-    yield* k.hooks.flushTlbPage(k.ctx(c), mm, va);
+    yield* k.clearUserPage(mm, va);
+    yield* k.flushTlbPage(c, mm, va);
     const pa = mem.alloc(`user(${target.tgid})`, `user page of ${target.tgid}`);
-    yield* rewriteUserPage(mem, mm, va, pa, page.prot);
+    yield* k.rewriteUserPage(mm, va, pa, page.prot);
     mem.free(page.pa);
   });
 }
@@ -114,19 +109,23 @@ function* locked(mm: Mm, body: () => Hook): Hook {
 
 /**
  * `do_exit` -> `exit_mm` -> `mmput` -> `exit_mmap` when the last user goes:
- * the ptes are cleared and the pages freed with no TLBI, because arm64's
- * `tlb_flush` returns early for `fullmm` ("The ASID allocator will either
- * invalidate the ASID or mark it as used", asm/tlb.h). Then schedule.
+ * the ptes are cleared, `tlb_finish_mmu` flushes the whole mm
+ * (`k.tlbFlushFullMm`: nothing on arm64, whose `tlb_flush` returns early for
+ * `fullmm`; `flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL)` on x86), and only
+ * then are the pages freed (`tlb_flush_mmu_free`). Then schedule.
  */
-function* exit(k: Arm64Kernel, c: number, task: Task): Hook<After> {
+function* exit(k: Kernel, c: number, task: Task): Hook<After> {
   task.alive = false;
-  const mm = task.mm, mem = k.machine.mem;
+  const mm = task.mm, mem = k.mem;
   if (--mm.users === 0) {
     yield* locked(mm, function* () {
+      const freed: number[] = [];
       for (const va of [...mm.pages.keys()]) {
-        const pa = yield* clearUserPage(mem, mm, va);
-        if (pa !== undefined) mem.free(pa);
+        const pa = yield* k.clearUserPage(mm, va);
+        if (pa !== undefined) freed.push(pa);
       }
+      yield* k.tlbFlushFullMm(c, mm);
+      for (const pa of freed) mem.free(pa);
     });
   }
   const next = k.runnable()[0];

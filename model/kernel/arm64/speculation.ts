@@ -5,9 +5,9 @@
 // trampoline) or the n-th leaf reachable from this CPU's TTBRs right now
 // (odd numbers), so every reachable translation can be chosen.
 
-import type { VA } from '../../model/arch/va.ts';
-import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
-import { reachable } from '../../model/arch/arm64/reach.ts';
+import type { VA } from '../../arch/va.ts';
+import type { Arm64Kernel } from './kernel.ts';
+import { reachable } from '../../arch/arm64/reach.ts';
 
 export function speculativeTarget(k: Arm64Kernel, cpu: number, n: number): VA | undefined {
   const half = Math.floor(n / 2);

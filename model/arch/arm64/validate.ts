@@ -1,23 +1,21 @@
-// Ops come from mitigation code the user wrote: each is checked before the
-// machine runs it, so a malformed op is reported as bad input, not a crash.
+// Well-formedness of arm64 ops (model/arch/validate.ts explains why).
 
-import type { Op } from '../../model/arch/arm64/ops.ts';
-import { SYSREGS } from '../../model/arch/arm64/sysreg.ts';
-import type { PhysMem } from '../../model/arch/phys.ts';
-import type { Descriptor } from '../../model/arch/arm64/descriptor.ts';
+import type { Op } from './ops.ts';
+import { SYSREGS } from './sysreg.ts';
+import type { PhysMem } from '../phys.ts';
+import type { Descriptor } from './descriptor.ts';
+import { inRange, invalidCommon, isVa, notAnOp } from '../validate.ts';
 
 const TLBI = ['VAE1', 'VALE1', 'VAAE1', 'VAALE1', 'ASIDE1', 'VMALLE1'];
 const DSB = ['sy', 'ish', 'ishst', 'nsh', 'nshst'];
 const ACCESS = ['ldr', 'str', 'fetch', 'ldtr', 'sttr'];
-const VA_LIMIT = 2 ** 49;
-
-const isVa = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < VA_LIMIT;
-const inRange = (v: unknown, lo: number, hi: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 
 /** Why `op` is malformed, or undefined if it is well formed. */
 export function invalidOp(op: unknown, mem: PhysMem<Descriptor>): string | undefined {
-  if (typeof op !== 'object' || op === null || !('op' in op)) return `hook yielded ${String(op)}, not an op`;
-  const o = op as Op;
+  const notOp = notAnOp(op);
+  if (notOp) return notOp;
+  const o = op as Op, common = invalidCommon(o);
+  if (common !== null) return common;
   switch (o.op) {
     case 'str':
       if (!inRange(o.index, 0, 511)) return `str: index ${o.index} out of range 0..511`;
@@ -45,10 +43,7 @@ export function invalidOp(op: unknown, mem: PhysMem<Descriptor>): string | undef
     case 'access':
       if (!ACCESS.includes(o.kind)) return `access: unknown kind ${String(o.kind)}`;
       return isVa(o.va) ? undefined : 'access: va out of range';
-    case 'user': return isVa(o.va) ? undefined : 'user: va out of range';
-    case 'lock': case 'unlock': return typeof o.lock === 'string' && o.lock ? undefined : `${o.op}: needs a lock name`;
-    case 'wait': return typeof o.until === 'function' ? undefined : 'wait: needs an `until` function';
-    case 'isb': case 'eret': case 'daif': case 'note': case 'exception': case 'hint': return undefined;
+    case 'isb': case 'eret': case 'daif': case 'exception': return undefined;
     default: return `unknown op ${String((o as { op: unknown }).op)}`;
   }
 }
