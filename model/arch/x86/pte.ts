@@ -1,141 +1,129 @@
 // x86-64 paging-structure entries, 4-level paging (Intel SDM Vol. 3A §4.5,
-// Tables 4-14 to 4-20). Levels are numbered as walk.ts visits them: 0 = PML4,
-// 1 = PDPT, 2 = PD, 3 = PT. Bit names follow the SDM (P, R/W, U/S, PWT, PCD,
-// A, D, PS, G, XD) and the kernel's arch/x86/include/asm/pgtable_types.h
-// (`_PAGE_BIT_*`, docs/sources/x86-pti.md §1a). Encoding lives here and only here.
+// Tables 4-15 to 4-20). Bit names follow the SDM (P, R/W, U/S, PWT, PCD, A,
+// D, PS, G, XD) and the kernel's arch/x86/include/asm/pgtable_types.h
+// (docs/sources/x86-pti.md §1a-1c). Encoding lives here and only here.
 //
-// Simplification: PAT (bit 7 of a PTE, bit 12 of a large-page entry), the
-// protection key (bits 62:59, ignored with CR4.PKE = 0) and the software bits
-// are not modelled; decode drops them. Reserved bits inside a large page's
-// address field (SDM: a page fault with RSVD set) are masked off rather than
-// faulting. 1 GiB pages are assumed supported (CPUID.80000001H:EDX.Page1GB).
+// Levels are numbered as arm64's are, so shared code can use them:
+// 0 = PML4 (pgd, 512 GiB per entry), 1 = PDPT (pud, 1 GiB), 2 = PD (pmd,
+// 2 MiB), 3 = PT (pte, 4 KiB). With 4-level paging the p4d level is folded.
+//
+// An entry is one flat record: unlike an Arm descriptor, its bits mean the
+// same at every level except bit 7 (PS at levels 1-2, PAT in a PTE), so the
+// level decides the reading (`isTable`, `isLeaf`), not a stored kind.
+// Simplifications: PAT (bit 7 of a PTE, bit 12 of a large-page entry), the
+// protection key (bits 62:59, ignored with CR4.PKE = 0) and the software
+// bits 9-11, 52-58 are not modelled; decode drops them. Reserved bits of a
+// large page's address field (a #PF with RSVD set) are masked, not faulted.
 
-/** An entry with P (bit 0) clear, or a reserved encoding (PS set in a PML4E). */
-export interface Invalid { readonly kind: 'invalid' }
-
-/** A PML4E, PDPTE or PDE with PS clear: references the next paging structure. */
-export interface Table {
-  readonly kind: 'table';
-  /** Bits 51:12: physical address of the next-level paging structure. */
-  readonly addr: number;
-  /** R/W, bit 1: clear forbids writes to the whole region it controls (SDM §4.6). */
+/** A decoded paging-structure entry (PML4E, PDPTE, PDE or PTE). */
+export interface X86Pte {
+  /** P, bit 0 (`_PAGE_PRESENT`): the entry is used for translation; with P = 0 the walker ignores every other bit. */
+  readonly P: boolean;
+  /** R/W, bit 1 (`_PAGE_RW`): writes allowed in the region it controls (§4.6). */
   readonly RW: boolean;
-  /** U/S, bit 2: clear forbids user-mode accesses to the whole region it controls. */
-  readonly US: boolean;
-  /** PWT, bit 3: page-level write-through of the next structure. */
-  readonly PWT: boolean;
-  /** PCD, bit 4: page-level cache disable of the next structure. */
-  readonly PCD: boolean;
-  /** A, bit 5: accessed (set by the processor; not modelled as an update). */
-  readonly A: boolean;
-  /** XD, bit 63 (`_PAGE_NX`): instruction fetches forbidden in the whole region (IA32_EFER.NXE = 1, as Linux sets it). */
-  readonly NX: boolean;
-}
-
-/** An entry that maps a page: a PTE ('page', 4 KiB), or a PDPTE/PDE with PS set ('large', 1 GiB/2 MiB). */
-export interface Leaf {
-  /** 'page' at level 3; 'large' at level 1 (1 GiB) or 2 (2 MiB), PS = 1 (`_PAGE_PSE`). */
-  readonly kind: 'page' | 'large';
-  /** Physical address of the page frame, bits 51:12 (51:21 or 51:30 for a large page, aligned to its size). */
-  readonly addr: number;
-  /** R/W, bit 1 (`_PAGE_RW`): writes allowed. */
-  readonly RW: boolean;
-  /** U/S, bit 2 (`_PAGE_USER`): user-mode accesses allowed. */
+  /** U/S, bit 2 (`_PAGE_USER`): user-mode (CPL 3) accesses allowed in the region it controls. */
   readonly US: boolean;
   /** PWT, bit 3 (`_PAGE_PWT`): page-level write-through. */
   readonly PWT: boolean;
   /** PCD, bit 4 (`_PAGE_PCD`): page-level cache disable. */
   readonly PCD: boolean;
-  /** A, bit 5 (`_PAGE_ACCESSED`): accessed. */
+  /** A, bit 5 (`_PAGE_ACCESSED`): accessed (the processor's update is not modelled, §4.8). */
   readonly A: boolean;
-  /** D, bit 6 (`_PAGE_DIRTY`): dirty. */
+  /** D, bit 6 (`_PAGE_DIRTY`): dirty; ignored in an entry that references a table. */
   readonly D: boolean;
-  /** G, bit 8 (`_PAGE_GLOBAL`): global translation when CR4.PGE = 1 (SDM §4.10.2.4). */
+  /** PS, bit 7 (`_PAGE_PSE`): at levels 1-2 the entry maps a 1 GiB / 2 MiB page; reserved at level 0; always false at level 3 (bit 7 is PAT there). */
+  readonly PS: boolean;
+  /** G, bit 8 (`_PAGE_GLOBAL`): global translation when CR4.PGE = 1 (§4.10.2.4); ignored in an entry that references a table. */
   readonly G: boolean;
-  /** XD, bit 63 (`_PAGE_NX`): instruction fetches forbidden. */
+  /** XD, bit 63 (`_PAGE_NX`): instruction fetches forbidden in the region it controls (IA32_EFER.NXE = 1). */
   readonly NX: boolean;
+  /** Physical address of the next-level table, or of the page it maps (aligned to the page size). */
+  readonly addr: number;
 }
 
-export type Entry = Invalid | Table | Leaf;
+/** An all-zero entry (`native_pte_clear`, `pte_none`). */
+export const NOT_PRESENT: X86Pte = Object.freeze({
+  P: false, RW: false, US: false, PWT: false, PCD: false, A: false, D: false, PS: false, G: false, NX: false, addr: 0,
+});
 
-export const INVALID: Invalid = Object.freeze({ kind: 'invalid' });
+// Masks from pgtable_types.h (x86-pti.md §1b), as 64-bit values.
+export const _PAGE_PRESENT = 1n << 0n;
+export const _PAGE_RW = 1n << 1n;
+export const _PAGE_USER = 1n << 2n;
+export const _PAGE_PWT = 1n << 3n;
+export const _PAGE_PCD = 1n << 4n;
+export const _PAGE_ACCESSED = 1n << 5n;
+export const _PAGE_DIRTY = 1n << 6n;
+export const _PAGE_PSE = 1n << 7n;
+export const _PAGE_GLOBAL = 1n << 8n;
+export const _PAGE_NX = 1n << 63n;
+/** `PTE_PFN_MASK`: bits 51:12 (`PHYSICAL_PAGE_MASK` with `__PHYSICAL_MASK_SHIFT` = 52). */
+export const PTE_PFN_MASK = ((1n << 52n) - 1n) & ~0xfffn;
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
-/** Lowest VA bit that level `level` resolves: level 0 (PML4) resolves VA[47:39]. */
+/** Lowest VA bit resolved at `level`: level 0 (PML4) resolves VA[47:39], level 3 (PT) VA[20:12]. */
 export const levelShift = (level: number): number => PAGE_SHIFT + 9 * (3 - level);
 const SIZES = [2 ** 39, 2 ** 30, 2 ** 21, 2 ** 12];
 /** Bytes controlled by one entry at `level`: 512 GiB, 1 GiB, 2 MiB, 4 KiB. */
 export const levelSize = (level: number): number => SIZES[level];
+/** The kernel's names for the levels (`pgd`, `pud`, `pmd`, `pte`), as dump_pagetables.c prints them. */
+export const LEVEL_NAME = ['pgd', 'pud', 'pmd', 'pte'] as const;
 
-export const isLeaf = (e: Entry): e is Leaf => e.kind === 'page' || e.kind === 'large';
+/** The entry references a next-level table (SDM Tables 4-15, 4-17, 4-19: P = 1 and PS = 0 above the PT). */
+export const isTable = (pte: X86Pte, level: number): boolean => pte.P && !pte.PS && level < 3;
+/** The entry maps a page: a PTE, or a PDPTE/PDE with PS = 1 (Tables 4-16, 4-18, 4-20). PS in a PML4E is reserved. */
+export const isLeaf = (pte: X86Pte, level: number): boolean => pte.P && (level === 3 || (pte.PS && (level === 1 || level === 2)));
+/** `pte_none`: the all-zero entry (PhysMem drops it from the table; other non-present values are kept). */
+export const isNone = (pte: X86Pte): boolean => !(pte.P || pte.RW || pte.US || pte.PWT || pte.PCD || pte.A || pte.D || pte.PS || pte.G || pte.NX || pte.addr);
+/** For `PhysMem`'s shape counter, which does not know levels: an entry that may reference a table. */
+export const mayBeTable = (pte: X86Pte): boolean => pte.P && !pte.PS;
 
-// `_PAGE_BIT_*` from pgtable_types.h (x86-pti.md §1a).
-const P = 0n, RW = 1n, US = 2n, PWT = 3n, PCD = 4n, A = 5n, D = 6n, PS = 7n, G = 8n, NX = 63n;
-const bit = (n: bigint): bigint => 1n << n;
-const flag = (v: bigint, n: bigint): boolean => (v & bit(n)) !== 0n;
-/** Bits 51:12: the widest address field (MAXPHYADDR = 52). */
-const ADDR_MASK = ((1n << 52n) - 1n) & ~((1n << 12n) - 1n);
+const flag = (v: bigint, mask: bigint): boolean => (v & mask) !== 0n;
 
-/** Decode the 64-bit entry `raw` read at `level` (SDM Tables 4-15, 4-16, 4-17, 4-18, 4-19, 4-20). */
-export function decode(raw: bigint, level: number): Entry {
-  if (!flag(raw, P)) return INVALID;
-  const common = { RW: flag(raw, RW), US: flag(raw, US), PWT: flag(raw, PWT), PCD: flag(raw, PCD), A: flag(raw, A), NX: flag(raw, NX) };
-  // Level 3: bit 7 is PAT (`_PAGE_BIT_PAT`), not PS.
-  if (level === 3) return { kind: 'page', addr: Number(raw & ADDR_MASK), ...common, D: flag(raw, D), G: flag(raw, G) };
-  // Bits 6 (D) and 8 (G) are ignored in an entry that references a paging structure.
-  if (!flag(raw, PS)) return { kind: 'table', addr: Number(raw & ADDR_MASK), ...common };
-  // PS is reserved in a PML4E (Table 4-15): a reserved-bit page fault, modelled as not present.
-  if (level === 0) return INVALID;
-  const addr = Number(raw & ADDR_MASK & ~(BigInt(levelSize(level)) - 1n));
-  return { kind: 'large', addr, ...common, D: flag(raw, D), G: flag(raw, G) };
+/**
+ * Decode the 64-bit value `v` read at `level`. Every modelled bit is kept
+ * even when P = 0 (Linux keeps `_PAGE_PROTNONE` and swap entries there).
+ * At level 3 bit 7 is PAT, so PS decodes as false; a large page's address is
+ * aligned to its size (bit 12 is PAT there).
+ */
+export function decode(v: bigint, level: number): X86Pte {
+  const PS = level < 3 && flag(v, _PAGE_PSE);
+  const large = PS && (level === 1 || level === 2);
+  const mask = large ? PTE_PFN_MASK & ~(BigInt(levelSize(level)) - 1n) : PTE_PFN_MASK;
+  return {
+    P: flag(v, _PAGE_PRESENT), RW: flag(v, _PAGE_RW), US: flag(v, _PAGE_USER), PWT: flag(v, _PAGE_PWT),
+    PCD: flag(v, _PAGE_PCD), A: flag(v, _PAGE_ACCESSED), D: flag(v, _PAGE_DIRTY), PS, G: flag(v, _PAGE_GLOBAL),
+    NX: flag(v, _PAGE_NX), addr: Number(v & mask),
+  };
 }
 
-/** The real 64-bit value of an entry. Throws on an address the format cannot hold (misaligned, or above bit 51). */
-export function encode(e: Entry): bigint {
-  if (e.kind === 'invalid') return 0n;
-  const align = e.kind === 'large' ? levelSize(2) : PAGE_SIZE;
-  if (!Number.isInteger(e.addr) || e.addr < 0 || e.addr >= 2 ** 52 || e.addr % align !== 0) {
-    throw new RangeError(`${e.kind} entry address ${hex(e.addr)} is not a ${align / 1024} KiB-aligned 52-bit physical address`);
+/** The real 64-bit value of an entry. Throws on an address the format cannot hold (not 4 KiB aligned, or above bit 51). */
+export function encode(pte: X86Pte): bigint {
+  if (!Number.isInteger(pte.addr) || pte.addr < 0 || pte.addr >= 2 ** 52 || pte.addr % PAGE_SIZE !== 0) {
+    throw new RangeError(`entry address ${hex(pte.addr)} is not a 4 KiB-aligned 52-bit physical address`);
   }
-  let v = BigInt(e.addr) | bit(P) | (e.RW ? bit(RW) : 0n) | (e.US ? bit(US) : 0n) | (e.PWT ? bit(PWT) : 0n)
-    | (e.PCD ? bit(PCD) : 0n) | (e.A ? bit(A) : 0n) | (e.NX ? bit(NX) : 0n);
-  if (e.kind === 'table') return v;
-  v |= (e.D ? bit(D) : 0n) | (e.G ? bit(G) : 0n);
-  return e.kind === 'large' ? v | bit(PS) : v;
+  return BigInt(pte.addr) | (pte.P ? _PAGE_PRESENT : 0n) | (pte.RW ? _PAGE_RW : 0n) | (pte.US ? _PAGE_USER : 0n)
+    | (pte.PWT ? _PAGE_PWT : 0n) | (pte.PCD ? _PAGE_PCD : 0n) | (pte.A ? _PAGE_ACCESSED : 0n) | (pte.D ? _PAGE_DIRTY : 0n)
+    | (pte.PS ? _PAGE_PSE : 0n) | (pte.G ? _PAGE_GLOBAL : 0n) | (pte.NX ? _PAGE_NX : 0n);
 }
 
-/** `_PAGE_TABLE` (P RW US A; D is ignored in a table entry): a table entry for a region holding user mappings. */
-export const pageTable = (addr: number): Table => ({ kind: 'table', addr, RW: true, US: true, PWT: false, PCD: false, A: true, NX: false });
-/** `_KERNPG_TABLE` (P RW A): a table entry for a kernel-only region. */
-export const kernpgTable = (addr: number): Table => ({ ...pageTable(addr), US: false });
-
-const LEVEL_NAME = ['pgd', 'pud', 'pmd', 'pte'];
+/** An entry with the given flags set and the rest clear. */
+export const pte = (addr: number, flags: Partial<Omit<X86Pte, 'addr'>> = {}): X86Pte => ({ ...NOT_PRESENT, P: true, ...flags, addr });
 
 /**
- * The protection columns of arch/x86/mm/dump_pagetables.c `printk_prot()`
- * for an entry at `level`, column for column (/work/shared/ptdump/FORMAT.md,
- * x86): `USR ` `RW `/`ro ` `PWT ` `PCD ` `PSE ` `PAT ` `GLB ` `NX `/`x  `, then
- * the level name; 30 spaces when not present. PAT is not modelled: its column
- * is always blank. With 4-level paging the p4d level is folded, so the levels
- * print as pgd, pud, pmd, pte.
+ * One line as arch/x86/mm/dump_pagetables.c `printk_prot()` spells the bits
+ * (`USR`, `RW`/`ro`, `PWT`, `PCD`, `PSE`, `GLB`, `NX`/`x`), then the level
+ * name and the address: `USR RW NX pte pa=0x3000000`. A table entry says
+ * `table` before its address; a non-present one prints its raw value.
  */
-export function ptdumpProt(e: Entry, level: number): string {
-  if (e.kind === 'invalid') return ' '.repeat(30) + LEVEL_NAME[level];
-  const col = (on: boolean, text: string, width = 4) => (on ? text : '').padEnd(width);
-  return col(e.US, 'USR') + (e.RW ? 'RW ' : 'ro ') + col(e.PWT, 'PWT') + col(e.PCD, 'PCD')
-    + col(e.kind === 'large', 'PSE') + col(false, 'PAT') + col(isLeaf(e) && e.G, 'GLB') + (e.NX ? 'NX ' : 'x  ') + LEVEL_NAME[level];
-}
-
-/**
- * Short text for traces: the kind, the address, then the flags that are set
- * in dump_pagetables.c's column order and spelling (`USR`, `RW`/`ro`, `PWT`,
- * `PCD`, `PSE`, `GLB`, `NX`/`x`), as arm64's `describe` does for ptdump.c.
- */
-export function describe(e: Entry): string {
-  if (e.kind === 'invalid') return 'invalid';
-  const flags = [e.US && 'USR', e.RW ? 'RW' : 'ro', e.PWT && 'PWT', e.PCD && 'PCD', e.kind === 'large' && 'PSE', isLeaf(e) && e.G && 'GLB', e.NX ? 'NX' : 'x'];
-  return `${e.kind} ${hex(e.addr)} ${flags.filter(Boolean).join(' ')}`;
+export function describe(e: X86Pte, level: number): string {
+  const name = LEVEL_NAME[level];
+  if (!e.P) return `${name} not present${isNone(e) ? '' : ` (${hex(encode(e))})`}`;
+  const leaf = isLeaf(e, level);
+  const flags = [e.US && 'USR', e.RW ? 'RW' : 'ro', e.PWT && 'PWT', e.PCD && 'PCD', e.PS && 'PSE', leaf && e.G && 'GLB', e.NX ? 'NX' : 'x'];
+  const what = leaf ? '' : isTable(e, level) ? ' table' : ' reserved';
+  return `${flags.filter(Boolean).join(' ')} ${name}${what} pa=${hex(e.addr)}`;
 }
 
 export const hex = (n: number | bigint): string => '0x' + n.toString(16);

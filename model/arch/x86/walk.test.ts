@@ -1,116 +1,118 @@
-// Tests for the x86 page walk (walk.ts): indices, faults per level, 1G/2M/4K leaves, effective U/S, R/W, XD.
+// Tests for the 4-level walk (walk.ts): page sizes, indices, combined rights (SDM §4.6.1), faults as values.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { PhysMem } from '../phys.ts';
 import { va, type VA } from '../va.ts';
-import { INVALID, kernpgTable, pageTable, type Entry, type Leaf, type Table } from './pte.ts';
-import { atLevel, tableIndex, walk } from './walk.ts';
+import { levelSize, NOT_PRESENT, pte, type X86Pte } from './pte.ts';
+import { isCanonical, tableIndex, walk } from './walk.ts';
 
-const FLAGS = { RW: true, US: true, PWT: false, PCD: false, A: true, D: true, G: false, NX: false };
-const page = (addr: number, over: Partial<Leaf> = {}): Leaf => ({ kind: 'page', addr, ...FLAGS, ...over });
-const large = (addr: number, over: Partial<Leaf> = {}): Leaf => ({ kind: 'large', addr, ...FLAGS, ...over });
+const ROOT = 0x1000;
+const USER_TABLE = { RW: true, US: true, A: true, D: true }; // _PAGE_TABLE
 
-/** Four table frames (PML4, PDPT, PD, PT) in fresh memory. */
+/** Paging structures as a map; `map` builds the tables down to `level` and puts `leaf` there. */
 function tables() {
-  const mem = new PhysMem<Entry>(0x10_0000, 0x10_0000, (e) => e.kind === 'table');
-  const [pml4, pdpt, pd, pt] = [0, 1, 2, 3].map((i) => mem.claim(0x10_0000 + i * 0x1000, 'page-table', `T${i}`, true));
-  const put = (t: number, i: number, e: Entry) => mem.writeEntry(t, i, e, (x) => x.kind === 'invalid');
-  const read = (t: number, i: number): Entry => mem.readEntry(t, i) ?? INVALID;
-  /** Link pml4 -> pdpt -> pd -> pt for `v` above `leafLevel`, with per-level overrides; returns the table holding the leaf. */
-  const link = (v: VA, leafLevel: number, over: Partial<Table>[] = []): number => {
-    const ts = [pml4, pdpt, pd, pt];
-    for (let lv = 0; lv < leafLevel; lv++) put(ts[lv], tableIndex(v, lv), { ...pageTable(ts[lv + 1]), ...over[lv] });
-    return ts[leafLevel];
+  const mem = new Map<number, Map<number, X86Pte>>();
+  let next = 0x10_0000;
+  const read = (t: number, i: number): X86Pte => mem.get(t)?.get(i) ?? NOT_PRESENT;
+  const set = (t: number, i: number, e: X86Pte) => { if (!mem.has(t)) mem.set(t, new Map()); mem.get(t)!.set(i, e); };
+  const map = (v: VA, level: number, leaf: X86Pte, table: Partial<X86Pte> = USER_TABLE) => {
+    let t = ROOT;
+    for (let l = 0; l < level; l++) {
+      let e = read(t, tableIndex(v, l));
+      if (!e.P) { e = pte((next += 0x1000), table); set(t, tableIndex(v, l), e); }
+      t = e.addr;
+    }
+    set(t, tableIndex(v, level), leaf);
   };
-  return { mem, pml4, pdpt, pd, pt, put, read, link };
+  return { read, set, map };
 }
 
-describe('walk', () => {
-  it('indexes VA[47:39], [38:30], [29:21], [20:12], the same in both halves', () => {
-    const v = va('0x00007f8012345678');
-    expect([0, 1, 2, 3].map((l) => tableIndex(v, l))).toEqual([0xff, 0x0, 0x91, 0x145]);
-    const k = va('0xffffff8012345678');
-    expect([0, 1, 2, 3].map((l) => tableIndex(k, l))).toEqual([0x1ff, 0x0, 0x91, 0x145]);
+describe('walk: page sizes', () => {
+  it('walks a 4 KiB page through all four levels', () => {
+    const { read, map } = tables();
+    const v = va('0x7f0012345000');
+    map(v, 3, pte(0x300_0000, { US: true, RW: true, NX: true }));
+    const w = walk(read, ROOT, v + 0x123);
+    expect(w).toMatchObject({ kind: 'ok', pa: 0x300_0000, vaBase: v, level: 3, size: 4096, root: ROOT, perms: { user: true, write: true, nx: true } });
+    if (w.kind !== 'ok') throw new Error();
+    expect(w.path.map((s) => [s.level, s.index])).toEqual([[0, 254], [1, 0], [2, 145], [3, 0x145]]);
+    expect(w.path[0].table).toBe(ROOT);
+  });
+
+  it('walks 2 MiB and 1 GiB pages (PS = 1 at levels 2 and 1), giving the 4 KiB page inside', () => {
+    const { read, map } = tables();
+    const k = va('0xffffffff81000000'), g = va('0xffff888000000000');
+    map(k, 2, pte(0x100_0000, { PS: true, G: true }));
+    map(g, 1, pte(0x4000_0000, { PS: true, RW: true, NX: true }));
+    expect(walk(read, ROOT, k + 0x12_3456)).toMatchObject({ kind: 'ok', pa: 0x112_3000, vaBase: k, level: 2, size: 2 ** 21 });
+    expect(walk(read, ROOT, g + 0x3fff_ffff)).toMatchObject({ kind: 'ok', pa: 0x7fff_f000, vaBase: g, level: 1, size: 2 ** 30 });
+  });
+
+  it('treats bit 7 of a PTE as PAT: still a 4 KiB page', () => {
+    const { read, map } = tables();
+    map(0x40_0000, 3, pte(0x5000, { PS: true }));
+    expect(walk(read, ROOT, 0x40_0000)).toMatchObject({ kind: 'ok', level: 3, pa: 0x5000, size: 4096 });
+  });
+
+  it('indexes the upper half from VA[47:39] (PML4 entries 256-511)', () => {
     expect(tableIndex(va('0xffff800000000000'), 0)).toBe(256);
-  });
-
-  it('translates a 4 KiB page and records the path', () => {
-    const t = tables(), v = va('0x00007f8012345678');
-    t.put(t.link(v, 3), tableIndex(v, 3), page(0x9000_0000));
-    const w = walk(t.read, t.pml4, v);
-    expect(w).toMatchObject({ kind: 'ok', pa: 0x9000_0000, vaBase: v - 0x678, size: 4096, level: 3, root: t.pml4, perms: { user: true, write: true, nx: false } });
-    expect(w.kind === 'ok' && w.path).toEqual([
-      { table: t.pml4, index: 0xff, level: 0 }, { table: t.pdpt, index: 0, level: 1 },
-      { table: t.pd, index: 0x91, level: 2 }, { table: t.pt, index: 0x145, level: 3 },
-    ]);
-  });
-
-  it('translates through a PDPTE with PS set (1 GiB)', () => {
-    const t = tables(), v = 0x4000_0000 + 0x123_4567;
-    t.put(t.link(v, 1), tableIndex(v, 1), large(0x8000_0000));
-    expect(walk(t.read, t.pml4, v)).toMatchObject({ kind: 'ok', pa: 0x8123_4000, vaBase: 0x4000_0000, size: 2 ** 30, level: 1 });
-  });
-
-  it('translates through a PDE with PS set (2 MiB)', () => {
-    const t = tables(), v = va('0xffffffff81c12345');
-    t.put(t.link(v, 2), tableIndex(v, 2), large(0x0100_0000, { US: false, G: true }));
-    const w = walk(t.read, t.pml4, v);
-    expect(w).toMatchObject({ kind: 'ok', pa: 0x0101_2000, vaBase: va('0xffffffff81c00000'), size: 2 ** 21, level: 2, leaf: { G: true } });
-    expect(w.kind === 'ok' && w.path.length).toBe(3);
-  });
-
-  it.each([0, 1, 2, 3])('reports a not-present fault at level %i', (level) => {
-    const t = tables(), v = va('0x0000000000400000');
-    t.link(v, level);
-    expect(walk(t.read, t.pml4, v)).toEqual({ kind: 'fault', level, root: t.pml4 });
-  });
-
-  it('faults on a PML4E with PS set (reserved)', () => {
-    const t = tables(), v = 0x8000_0000;
-    t.put(t.pml4, tableIndex(v, 0), large(0));
-    expect(walk(t.read, t.pml4, v)).toEqual({ kind: 'fault', level: 0, root: t.pml4 });
-  });
-
-  describe('effective rights (SDM §4.6.1)', () => {
-    const v = va('0x0000000000401000');
-    const perms = (over: Partial<Table>[], leaf: Partial<Leaf> = {}) => {
-      const t = tables();
-      t.put(t.link(v, 3, over), tableIndex(v, 3), page(0x9000_0000, leaf));
-      const w = walk(t.read, t.pml4, v);
-      return w.kind === 'ok' ? w.perms : undefined;
-    };
-    const at = (level: number, o: Partial<Table>) => Array.from({ length: 3 }, (_, i) => (i === level ? o : {}));
-
-    it.each([0, 1, 2])('U/S clear in the level %i table entry denies user mode (AND)', (level) => {
-      expect(perms(at(level, { US: false }))).toEqual({ user: false, write: true, nx: false });
-    });
-    it.each([0, 1, 2])('R/W clear in the level %i table entry denies writes (AND)', (level) => {
-      expect(perms(at(level, { RW: false }))).toEqual({ user: true, write: false, nx: false });
-    });
-    it.each([0, 1, 2])('XD set in the level %i table entry denies fetches (OR)', (level) => {
-      expect(perms(at(level, { NX: true }))).toEqual({ user: true, write: true, nx: true });
-    });
-    it('takes the leaf\'s own U/S, R/W and XD too', () => {
-      expect(perms([], { US: false })).toEqual({ user: false, write: true, nx: false });
-      expect(perms([], { RW: false, NX: true })).toEqual({ user: true, write: false, nx: true });
-      expect(perms([kernpgTable(0), kernpgTable(0), kernpgTable(0)].map(({ US }) => ({ US })))).toMatchObject({ user: false });
-    });
-  });
-
-  test.prop([fc.nat({ max: 2 ** 21 - 1 })])('gives the 4 KiB page of any VA inside a 2 MiB page', (off) => {
-    const t = tables(), base = 0x20_0000;
-    t.put(t.link(base, 2), tableIndex(base, 2), large(0x4060_0000));
-    expect(walk(t.read, t.pml4, base + off)).toMatchObject({ kind: 'ok', pa: 0x4060_0000 + off - (off % 4096), vaBase: base });
+    expect(tableIndex(va('0xffffffff81000000'), 0)).toBe(511);
+    expect(tableIndex(va('0xffffffff81000000'), 1)).toBe(510);
+    expect(tableIndex(va('0xffffffff81000000'), 2)).toBe(8);
+    expect(tableIndex(va('0x00007fffffffffff'), 0)).toBe(255);
   });
 });
 
-describe('atLevel', () => {
-  it('reads an entry stored at the wrong level by its bits', () => {
-    expect(atLevel(large(0x20_0000), 3)).toEqual(page(0x20_0000)); // bit 7 is PAT in a PTE
-    expect(atLevel(page(0x5000, { G: true, D: true }), 2)).toEqual({ kind: 'table', addr: 0x5000, RW: true, US: true, PWT: false, PCD: false, A: true, NX: false });
-    expect(atLevel(pageTable(0x5000), 3)).toEqual(page(0x5000, { D: false }));
-    expect(atLevel(large(0), 0)).toEqual(INVALID);
-    const fits = large(0x4000_0000);
-    expect(atLevel(fits, 1)).toBe(fits);
+describe('walk: access rights (SDM §4.6.1)', () => {
+  it('grants user access only with U/S = 1 at every level', () => {
+    const { read, map } = tables();
+    map(0x40_0000, 3, pte(0x5000, { US: true, RW: true }), { RW: true, A: true }); // _KERNPG_TABLE above
+    expect(walk(read, ROOT, 0x40_0000)).toMatchObject({ perms: { user: false, write: true, nx: false } });
   });
+
+  it('grants writes only with R/W = 1 at every level, and sets XD if any level has it', () => {
+    const { read, map } = tables();
+    map(0x40_0000, 3, pte(0x5000, { US: true, RW: true }), { US: true, NX: true });
+    expect(walk(read, ROOT, 0x40_0000)).toMatchObject({ perms: { user: true, write: false, nx: true } });
+  });
+});
+
+describe('walk: faults are values', () => {
+  it('stops at the first non-present entry, reporting its level and the path read', () => {
+    const { read, set, map } = tables();
+    expect(walk(read, ROOT, 0x40_0000)).toEqual({ kind: 'fault', reason: 'not-present', level: 0, root: ROOT, path: [{ table: ROOT, index: 0, level: 0 }] });
+    map(0x40_0000, 3, NOT_PRESENT);
+    const w = walk(read, ROOT, 0x40_0000);
+    expect(w).toMatchObject({ kind: 'fault', reason: 'not-present', level: 3 });
+    expect(w.path).toHaveLength(4);
+    set(ROOT, 0, { ...read(ROOT, 0), P: false });
+    expect(walk(read, ROOT, 0x40_0000)).toMatchObject({ kind: 'fault', level: 0 });
+  });
+
+  it('faults on PS = 1 in a PML4E (reserved)', () => {
+    const { read, set } = tables();
+    set(ROOT, 0, pte(0, { PS: true }));
+    expect(walk(read, ROOT, 0x1000)).toMatchObject({ kind: 'fault', reason: 'reserved', level: 0 });
+  });
+
+  it('faults on a non-canonical address (VA[47] differs from VA[63:48]) without reading anything', () => {
+    const { read, map } = tables();
+    map(va('0x0000800000000000'), 3, pte(0x5000));
+    for (const v of [va('0x0000800000000000'), va('0xffff000000000000')]) {
+      expect(isCanonical(v)).toBe(false);
+      expect(walk(read, ROOT, v)).toEqual({ kind: 'fault', reason: 'non-canonical', level: 0, root: ROOT, path: [] });
+    }
+    expect([va('0x00007fffffffffff'), va('0xffff800000000000')].map(isCanonical)).toEqual([true, true]);
+  });
+});
+
+describe('walk: any leaf', () => {
+  const canonical = fc.oneof(fc.integer({ min: 0, max: 2 ** 47 - 1 }), fc.integer({ min: 2 ** 48 + 2 ** 47, max: 2 ** 49 - 1 }));
+  test.prop([canonical, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 2 ** 20 })])(
+    'maps va to the leaf base plus the page offset inside it', (v, level, frame) => {
+      const { read, map } = tables();
+      const size = levelSize(level), base = frame * size;
+      map(v, level, pte(base, { PS: level < 3 }));
+      const w = walk(read, ROOT, v);
+      expect(w).toMatchObject({ kind: 'ok', level, size, vaBase: v - (v % size), pa: base + Math.floor((v % size) / 4096) * 4096 });
+    });
 });
