@@ -8,7 +8,7 @@ import { mitigation as kpti } from '../model/mitigations/arm64/kpti.ts';
 import { BROKEN } from '../model/mitigations/index.ts';
 import { checkInvariant } from '../properties/check.ts';
 import { simulate } from '../properties/runner/simulate.ts';
-import { workload } from '../properties/workloads/arm64.ts';
+import { workload } from '../properties/workloads/workload.ts';
 import { explore } from '../properties/explore/explore.ts';
 import { FIXTURES } from '../properties/explore/fixtures.ts';
 

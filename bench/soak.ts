@@ -5,18 +5,24 @@
 
 import { REFERENCE } from '../model/mitigations/index.ts';
 import { checkInvariant } from '../properties/check.ts';
+import type { Mitigation, OptionOverrides } from '../model/mitigations/types.ts';
+
+/** Kernel configurations worth soaking: arm64 with and without SW PAN; x86 with and without a KASLR offset (the one in the 4.18 ptdump sample). */
+function variants(m: Mitigation): OptionOverrides[] {
+  if (m.arch === 'x86') return [{}, { kaslr: 0x1f00_0000 }];
+  return m.options?.swPan === false ? [{}] : [{}, { swPan: true }];
+}
 
 const RUNS = Number(process.env.SOAK_RUNS ?? 20_000);
 const ROUNDS = Number(process.env.SOAK_ROUNDS ?? 5);
 let failures = 0;
 for (let round = 0; round < ROUNDS; round++) {
   for (const { mitigation: m } of REFERENCE) {
-    for (const kernel of [{}, { swPan: true }]) {
-      if (m.options?.swPan === false && kernel.swPan) continue;
+    for (const kernel of variants(m)) {
       for (const inv of m.claims) {
         const seed = Date.now() ^ (round << 16) ^ Math.floor(performance.now() * 1000);
         const out = checkInvariant(m, inv, { numRuns: RUNS, seed, kernel });
-        const tag = `${m.id}${kernel.swPan ? '+sw-pan' : ''} ${inv} seed=${seed}`;
+        const tag = `${m.id}${Object.keys(kernel).length ? JSON.stringify(kernel) : ''} ${inv} seed=${seed}`;
         if (out.failure) {
           failures++;
           console.log(`FAIL ${tag}: ${JSON.stringify(out.failure.result.violation ?? out.failure.result.error)}\n  workload: ${JSON.stringify(out.failure.workload)}`);

@@ -1,8 +1,8 @@
 // `isocheck review`: every invariant checked for each mitigation, a verdict
 // per invariant, and the shrunk counterexample of each violation.
 
-import { INVARIANTS, type InvariantId } from '../model/claims.ts';
-import type { Arm64Mitigation } from '../model/mitigations/arm64/types.ts';
+import { ARCH_INVARIANTS, INVARIANTS, type InvariantId } from '../model/claims.ts';
+import type { Mitigation } from '../model/mitigations/types.ts';
 import { checkInvariant, type CheckOutcome } from '../properties/check.ts';
 import { measureCost, type Cost } from '../properties/cost.ts';
 import { build, save, type Counterexample } from '../properties/runner/counterexample.ts';
@@ -19,7 +19,7 @@ export interface Verdict {
 }
 
 /** What a report needs of a mitigation (a worker can send this back; hooks cannot be cloned). */
-export type MitigationInfo = Pick<Arm64Mitigation, 'id' | 'title' | 'source' | 'claims'>;
+export type MitigationInfo = Pick<Mitigation, 'id' | 'title' | 'source' | 'claims'>;
 
 export interface MitigationReview {
   readonly mitigation: MitigationInfo;
@@ -35,21 +35,21 @@ export interface ReviewOptions {
   /** Directory to save counterexamples in, if any. */
   readonly save?: string;
   /** Module path, recorded in saved counterexamples of modules that are not bundled. */
-  readonly modulePath?: (m: Arm64Mitigation) => string | undefined;
+  readonly modulePath?: (m: Mitigation) => string | undefined;
   /** Called after every simulated workload (a heartbeat). */
   readonly onRun?: () => void;
 }
 
-export function reviewMitigation(m: Arm64Mitigation, o: ReviewOptions): MitigationReview {
+export function reviewMitigation(m: Mitigation, o: ReviewOptions): MitigationReview {
   const verdicts: Verdict[] = [];
-  for (const invariant of INVARIANTS) {
+  for (const invariant of ARCH_INVARIANTS[m.arch]) {
     const out: CheckOutcome = checkInvariant(m, invariant, { numRuns: o.runs, seed: o.seed, onRun: o.onRun });
     const r = out.failure?.result;
     if (r?.error) return { mitigation: info(m), verdicts, cost: { perSyscall: {}, perSwitch: {} }, error: r.error };
     const claimed = m.claims.includes(invariant);
     if (!out.failure || !r?.violation) { verdicts.push({ invariant, claimed, holds: true, runs: out.runs }); continue; }
     const cx = build({
-      mitigation: m.id, module: o.modulePath?.(m), twin: m.expect?.twin, invariant, options: r.options, seed: out.failure.seed,
+      arch: m.arch, mitigation: m.id, module: o.modulePath?.(m), twin: m.expect?.twin, invariant, options: r.options, seed: out.failure.seed,
       path: out.failure.path, workload: out.failure.workload, violation: r.violation, trace: r.trace,
     });
     const file = o.save ? save(o.save, cx).file : undefined;
@@ -64,4 +64,4 @@ export function exitCode(reviews: readonly MitigationReview[]): number {
   return reviews.some((r) => r.verdicts.some((v) => v.claimed && !v.holds)) ? 1 : 0;
 }
 
-const info = (m: Arm64Mitigation): MitigationInfo => ({ id: m.id, title: m.title, source: m.source, claims: m.claims });
+const info = (m: Mitigation): MitigationInfo => ({ id: m.id, title: m.title, source: m.source, claims: m.claims });

@@ -31,7 +31,7 @@ function explain(m: Arm64Mitigation, inv: InvariantId, out: ReturnType<typeof ch
   const f = out.failure;
   if (!f) return '';
   if (f.result.error) return `${m.id}: mitigation error: ${f.result.error.message}`;
-  return formatCounterexample(build({ mitigation: m.id, invariant: inv, options: f.result.options, seed: f.seed, path: f.path, workload: f.workload, violation: f.result.violation!, trace: f.result.trace }));
+  return formatCounterexample(build({ arch: m.arch, mitigation: m.id, invariant: inv, options: f.result.options, seed: f.seed, path: f.path, workload: f.workload, violation: f.result.violation!, trace: f.result.trace }));
 }
 
 describe.each(CONFIGS)('$name', ({ name, m, kernel, runs }) => {

@@ -5,15 +5,15 @@
 import fc from 'fast-check';
 import type { InvariantId } from '../model/claims.ts';
 import type { Event } from '../model/kernel/events.ts';
-import type { Arm64Mitigation, Arm64Options } from '../model/mitigations/arm64/types.ts';
+import type { Mitigation, OptionOverrides } from '../model/mitigations/types.ts';
 import { zeroStats, type Stats } from '../model/kernel/kernel.ts';
 import { simulate, type SimResult } from './runner/simulate.ts';
-import { workload } from './workloads/arm64.ts';
+import { workload } from './workloads/workload.ts';
 
 export interface CheckOptions {
   readonly numRuns: number;
   readonly seed?: number;
-  readonly kernel?: Partial<Arm64Options>;
+  readonly kernel?: OptionOverrides;
   /** Called after every simulated workload. */
   readonly onRun?: () => void;
 }
@@ -33,10 +33,10 @@ export interface CheckOutcome {
 /** Does the workload break `invariant`? (A mitigation error counts as a failure too.) */
 const holds = (r: SimResult): boolean => !r.violation && !r.error;
 
-export function checkInvariant(m: Arm64Mitigation, invariant: InvariantId, opts: CheckOptions): CheckOutcome {
+export function checkInvariant(m: Mitigation, invariant: InvariantId, opts: CheckOptions): CheckOutcome {
   const stats = zeroStats();
   const ncpus = { ...opts.kernel, ...m.options }.ncpus ?? 2;
-  const prop = fc.property(workload({ ncpus, maxEvents: 40 }), (w) => {
+  const prop = fc.property(workload({ arch: m.arch, ncpus, maxEvents: 40 }), (w) => {
     const r = simulate(w, m, { invariants: [invariant], kernel: opts.kernel });
     for (const key of Object.keys(stats) as (keyof Stats)[]) stats[key] += r.stats[key];
     opts.onRun?.();

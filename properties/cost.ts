@@ -3,7 +3,7 @@
 // that switches between two processes) and subtracting the boot.
 
 import type { Event } from '../model/kernel/events.ts';
-import type { Arm64Mitigation, Arm64Options } from '../model/mitigations/arm64/types.ts';
+import type { Mitigation, OptionOverrides } from '../model/mitigations/types.ts';
 import { simulate } from './runner/simulate.ts';
 
 export interface Cost {
@@ -17,7 +17,7 @@ const N = 50;
 /** Op classes that cost something on hardware (notes and hints do not). */
 const COSTLY = /^(MSR|TLBI|DSB|isb|eret|str)/;
 
-function perEvent(m: Arm64Mitigation, kernel: Partial<Arm64Options>, w: Event[]): Record<string, number> {
+function perEvent(m: Mitigation, kernel: OptionOverrides, w: Event[]): Record<string, number> {
   const base = simulate([], m, { kernel, invariants: [] }).counts, run = simulate(w, m, { kernel, invariants: [] }).counts;
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(run)) {
@@ -27,7 +27,7 @@ function perEvent(m: Arm64Mitigation, kernel: Partial<Arm64Options>, w: Event[])
   return out;
 }
 
-export function measureCost(m: Arm64Mitigation, kernel: Partial<Arm64Options> = {}): Cost {
+export function measureCost(m: Mitigation, kernel: OptionOverrides = {}): Cost {
   const getpid: Event[] = Array.from({ length: N }, () => ({ k: 'syscall', cpu: 0, nr: 'getpid', slot: 0, prot: 'r', task: 0 }));
   // Alternate between the running process and the first runnable one.
   const sw: Event[] = Array.from({ length: N }, () => ({ k: 'switch', cpu: 0, to: 2 }));

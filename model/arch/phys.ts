@@ -74,8 +74,14 @@ export class PhysMem<E> {
     return this.claim(pa, label, name, table);
   }
 
-  /** `__get_free_pages(order)`: `n` physically contiguous frames (from the bump region). Returns the first. */
+  /**
+   * `__get_free_pages(order)`: `n` = 2^order physically contiguous frames
+   * from the bump region, aligned to their size as the buddy allocator's
+   * blocks are (x86 PTI relies on it: an 8 KiB PGD pair differs in bit 12
+   * only). Frames skipped for alignment stay unused. Returns the first.
+   */
   allocContiguous(n: number, label: Label, name: string, table = false): number {
+    while ((this.next / FRAME) % n !== 0) this.next += FRAME;
     const first = this.bump();
     this.claim(first, label, `${name} +0`, table);
     for (let i = 1; i < n; i++) this.claim(this.bump(), label, `${name} +${i}`, table);

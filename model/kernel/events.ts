@@ -19,7 +19,9 @@ export type SoftwareEvent =
   /** A timer IRQ on `cpu`: taken at EL0, in the idle loop, or (if kernel code is in flight) as soon as IRQs are unmasked. */
   | { readonly k: 'irq'; readonly cpu: number }
   /** A timer IRQ that makes `cpu` schedule runnable task number `to` (0 = idle). */
-  | { readonly k: 'switch'; readonly cpu: number; readonly to: number };
+  | { readonly k: 'switch'; readonly cpu: number; readonly to: number }
+  /** An NMI on `cpu` (x86; not maskable, so it lands between any two ops). Other architectures ignore it. */
+  | { readonly k: 'nmi'; readonly cpu: number };
 
 /** Something the hardware does on its own, between two ops of whatever code is in flight. */
 export type HardwareEvent =

@@ -213,7 +213,7 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
     this.changes[c] = [];
     yield this.irqMask(true); // exit to user with IRQs off
     if (next !== 'stay') yield* this.contextSwitch(c, next);
-    if (this.running[c]) yield* this.retToUser(c);
+    yield* this.running[c] ? this.retToUser(c) : this.idle();
   }
 
   private *userAccess(c: number, op: 'load' | 'store', va: VA): AnyHook {
@@ -231,7 +231,13 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
     yield* this.enterFromUser(c, 'irq', 'timer');
     yield* this.readKernel('jiffies', 'jiffies');
     if (to >= 0) yield* this.contextSwitch(c, this.pick(c, to));
-    if (this.running[c]) yield* this.retToUser(c);
+    yield* this.running[c] ? this.retToUser(c) : this.idle();
+  }
+
+  /** The idle loop: IRQs on, wait for an interrupt (`default_idle`: `sti; hlt`; arm64 `cpu_do_idle`). */
+  *idle(): AnyHook {
+    yield note('do_idle: local_irq_enable, wait for an interrupt');
+    yield this.irqMask(false);
   }
 
   /** The idle loop notices a runnable task: schedule it and return to user. */
@@ -262,10 +268,29 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
     if (prev && !prev.alive && prev.mm.users === 0 && !this.running.some((t) => t?.mm === prev.mm)) this.freeMm(prev.mm);
   }
 
-  /** A pending timer IRQ to take now on `cpu`, if IRQs are unmasked in the kernel there. */
+  /** The end of boot on `cpu`: a first process (or a runnable one if fork got there first), CPU 0 starts the other boot processes, then user mode. */
+  *firstTask(cpu: number): AnyHook {
+    const task = this.spawn(undefined) ?? this.runnable()[0];
+    if (cpu === 0) for (let i = this.opts.ncpus; i < this.opts.bootTasks; i++) this.spawn(undefined);
+    if (!task) { yield* this.idle(); return; }
+    yield* this.contextSwitch(cpu, task);
+    yield* this.retToUser(cpu);
+  }
+
+  /** An IRQ (or, where modelled, an NMI) that arrived while code was in flight on its CPU. */
+  pend(ev: Event): void { if (ev.k === 'irq') this.irqPending[ev.cpu] = true; }
+
+  /** A pending interrupt to take now on `cpu`, which has code in flight: a timer IRQ if IRQs are unmasked. */
   takeIrq(cpu: number): AnyHook | undefined {
     if (!this.irqPending[cpu] || !this.irqsOn(cpu)) return undefined;
     this.irqPending[cpu] = false;
     return this.irqInKernel(cpu);
+  }
+
+  /** A pending interrupt to take now on `cpu`, which has nothing in flight (user mode, or idle). */
+  atRest(cpu: number): AnyHook | undefined {
+    if (!this.irqPending[cpu]) return undefined;
+    this.irqPending[cpu] = false;
+    return this.event({ k: 'irq', cpu });
   }
 }

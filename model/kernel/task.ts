@@ -20,8 +20,12 @@ export interface Mm {
   readonly id: number;
   /** Physical address of the pgd (`mm->pgd`, as `virt_to_phys` gives it). */
   readonly pgd: number;
-  /** `mm->context.id`: generation | ASID; 0 until first allocated. */
+  /** arm64 `mm->context.id`: generation | ASID; 0 until first allocated. */
   contextId: number;
+  /** x86 `mm->context.ctx_id`: unique per mm, never reused (`last_mm_ctx_id`). */
+  ctxId: number;
+  /** x86 `mm->context.tlb_gen`: bumped by every flush request (`inc_mm_tlb_gen`). */
+  tlbGen: number;
   /** Live tasks using the mm (`mm_users`). */
   users: number;
   /** User pages by VA. */

@@ -1,7 +1,7 @@
 // The bundled mitigations: `isocheck list` shows them, `isocheck review`
 // with no module reviews the reference ones, and replay finds twins here.
 
-import type { Arm64Mitigation } from './arm64/types.ts';
+import type { Mitigation } from './types.ts';
 import { mitigation as kpti } from './arm64/kpti.ts';
 import { mitigation as nokpti } from './arm64/nokpti.ts';
 import { mitigation as ngMmuOff } from './arm64/kpti-ng-mmu-off.ts';
@@ -23,24 +23,31 @@ import { mitigation as ngNoFinalDsb } from './arm64/safe/kpti-ng-no-final-dsb.ts
 import { mitigation as ngReleaseEarly } from './arm64/safe/kpti-ng-release-early.ts';
 import { mitigation as ngInPlace } from './arm64/safe/kpti-ng-in-place.ts';
 import { mitigation as ngSplitParked } from './arm64/safe/kpti-ng-split-while-parked.ts';
+import { mitigation as ptiPcid } from './x86/pti-pcid.ts';
+import { mitigation as ptiNopcid } from './x86/pti-nopcid.ts';
+import { mitigation as nopti } from './x86/nopti.ts';
+import { mitigation as ptiGlobalKernel } from './x86/broken/pti-global-kernel.ts';
+import { mitigation as ptiFlushOneUserNoop } from './x86/broken/pti-flush-one-user-noop.ts';
+import { mitigation as ptiUserCr3Noflush } from './x86/broken/pti-user-cr3-always-noflush.ts';
+import { mitigation as asidReuseNoFlush } from './x86/broken/asid-reuse-no-flush.ts';
 
 export interface Bundled {
-  readonly mitigation: Arm64Mitigation;
+  readonly mitigation: Mitigation;
   /** Module path relative to the repository root. */
   readonly path: string;
 }
 
-const at = (m: Arm64Mitigation): Bundled => ({ mitigation: m, path: `model/mitigations/${m.id}.ts` });
+const at = (m: Mitigation): Bundled => ({ mitigation: m, path: `model/mitigations/${m.id}.ts` });
 
 /** Reference mitigations: what Linux merged (and the baseline without it). */
-export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn].map(at);
+export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiNopcid, nopti].map(at);
 /** Deliberately broken mitigations, each with its expected violation and twin. */
 export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff,
-  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken].map(at);
+  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush].map(at);
 /** Changes that look broken but hold every invariant under the Arm ARM rules (shown by properties/ng-variants.test.ts). */
 export const SAFE: readonly Bundled[] = [ngLocalTlbi, ngNoFinalDsb, ngReleaseEarly, ngInPlace, ngSplitParked].map(at);
 export const BUNDLED: readonly Bundled[] = [...REFERENCE, ...BROKEN, ...SAFE];
 
-export function byId(id: string): Arm64Mitigation | undefined {
+export function byId(id: string): Mitigation | undefined {
   return BUNDLED.find((b) => b.mitigation.id === id)?.mitigation;
 }

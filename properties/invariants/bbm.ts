@@ -12,7 +12,7 @@ import { describe, levelSize, type Descriptor } from '../../model/arch/arm64/des
 import { bbmReason } from '../../model/arch/arm64/bbm.ts';
 import type { Effect, Machine } from '../../model/arch/arm64/machine.ts';
 import { liveTables } from '../../model/arch/arm64/reach.ts';
-import { violation, type Invariant, type Violation } from './types.ts';
+import { arm64Effects, violation, type Invariant, type Violation } from './types.ts';
 
 type Store = Extract<Effect, { kind: 'store' }>;
 
@@ -58,7 +58,8 @@ export function bbmViolation(m: Machine, s: Store): Violation | undefined {
 export const bbm: Invariant = {
   id: 'bbm',
   check(k, step) {
-    for (const e of step.effects) {
+    if (k.arch !== 'arm64') return undefined;
+    for (const e of arm64Effects(step)) {
       if (e.kind !== 'store') continue;
       const v = bbmViolation(k.machine, e);
       if (v) return v;

@@ -7,27 +7,11 @@
 // Meltdown ignores them. The user-shared set may never hold `kernel-secret`
 // or `page-table` frames.
 
-import { FRAME, type Label } from '../../model/arch/phys.ts';
+import type { Label } from '../../model/arch/phys.ts';
 import { vaHex } from '../../model/arch/va.ts';
 import type { IsolationView, Reach } from '../../model/view.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
-
-/** Worse labels first: the witness names the most damaging frame in a range. */
-const SEVERITY: readonly string[] = ['kernel-secret', 'page-table', 'kernel-data', 'kernel-text', 'trampoline', 'entry-area', 'user', 'guest', 'free'];
-const rank = (l: Label): number => SEVERITY.indexOf(l.replace(/\(\d+\)$/, ''));
-
-/** The most damaging frame in [pa, pa+size) that `ok` rejects. */
-function forbidden(v: IsolationView, pa: number, size: number, ok: (pa: number, l: Label) => boolean): { pa: number; label: Label } | undefined {
-  let worst: { pa: number; label: Label } | undefined;
-  for (let a = pa; a < pa + size; a += FRAME) {
-    const label = v.label(a);
-    if (!ok(a, label) && (!worst || rank(label) < rank(worst.label))) {
-      worst = { pa: a, label };
-      if (rank(label) === 0) break;
-    }
-  }
-  return worst;
-}
+import { forbidden, rank, sharedSetHolds } from './frames.ts';
 
 function checkCpu(v: IsolationView, c: number, shared: ReadonlySet<number>): Violation | undefined {
   if (!v.atUser(c)) return undefined;
@@ -36,12 +20,16 @@ function checkCpu(v: IsolationView, c: number, shared: ReadonlySet<number>): Vio
   const report = (rule: string, via: string, r: Reach, bad: { pa: number; label: Label }) => violation('el0-isolation', rule, {
     cpu: c, via, va: vaHex(r.vaBase + (bad.pa - r.pa)), pa: `0x${bad.pa.toString(16)}`, label: bad.label, frame: v.frameName(bad.pa), descriptor: r.text,
   });
+  // By walk: report the most damaging frame reachable (a kernel secret over a free page).
+  let worst: { root: string; r: Reach; bad: { pa: number; label: Label } } | undefined;
   for (const root of v.roots(c)) {
     for (const r of v.reachable(root.pa, root.upper)) {
       const bad = forbidden(v, r.pa, r.size, ok);
-      if (bad) return report('user code reaches a frame by walk', `walk from ${root.name}`, r, bad);
+      if (bad && (!worst || rank(bad.label) < rank(worst.bad.label))) worst = { root: root.name, r, bad };
+      if (worst && rank(worst.bad.label) === 0) break;
     }
   }
+  if (worst) return report('user code reaches a frame by walk', `walk from ${worst.root}`, worst.r, worst.bad);
   const tag = v.tag(c);
   for (const t of v.cachedTables(c)) {
     if (t.tag !== tag) continue;
@@ -60,15 +48,7 @@ function checkCpu(v: IsolationView, c: number, shared: ReadonlySet<number>): Vio
 
 export const el0Isolation: Invariant = {
   id: 'el0-isolation',
-  initial(k) {
-    for (const pa of k.view.userShared()) {
-      const label = k.view.label(pa);
-      if (label === 'kernel-secret' || label === 'page-table') {
-        return violation('el0-isolation', 'user-shared set holds a forbidden frame', { pa: `0x${pa.toString(16)}`, label });
-      }
-    }
-    return undefined;
-  },
+  initial: (k) => sharedSetHolds(k.view, 'el0-isolation'),
   check(k) {
     const v = k.view, shared = v.userShared();
     for (let c = 0; c < v.ncpus; c++) {

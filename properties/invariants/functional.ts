@@ -20,7 +20,7 @@ const show = (o: { pa?: number; fault?: string }): string => (o.fault ? `${o.fau
 function allowed(v: IsolationView, a: AccessEffect): Judged[] {
   const task = v.current(a.cpu);
   if (!task) return [{ fault: 'translation' }];
-  const write = a.access === 'store' || a.access === 'sttr';
+  const write = a.access === 'store' || a.access === 'sttr' || a.access === 'uwrite';
   const old = v.inFlight(task.mm, a.va).map((p): Judged => (!write || p.prot === 'rw' ? { pa: p.pa } : { fault: 'permission' }));
   return [v.ideal(task.mm, a.va, write, 'software'), v.ideal(task.mm, a.va, write, 'walker'), ...old];
 }
@@ -52,7 +52,7 @@ function resumed(k: Arm64Kernel, cpu: number): Violation | undefined {
 export const functional: Invariant = {
   id: 'functional',
   check(k, step) {
-    if (step.op?.op === 'hint' && step.op.hint === 'resumed') return resumed(k, step.cpu);
+    if (step.op?.op === 'hint' && step.op.hint === 'resumed' && k.arch === 'arm64') return resumed(k, step.cpu);
     for (const e of step.effects) {
       if (e.kind !== 'access') continue;
       const v = e.el === 0 ? userAccess(k.view, e) : isUpper(e.va) ? kernelAccess(e) : undefined;

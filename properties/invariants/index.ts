@@ -9,6 +9,7 @@ import { el0Isolation } from './el0-isolation.ts';
 import { functional } from './functional.ts';
 import { staleTlb } from './stale-tlb.ts';
 import { tlbConflict } from './tlb-conflict.ts';
+import { x86Global } from './x86-global.ts';
 import type { Invariant } from './types.ts';
 
 export const INVARIANT_CHECKS: Record<InvariantId, Invariant> = {
@@ -20,6 +21,7 @@ export const INVARIANT_CHECKS: Record<InvariantId, Invariant> = {
   'bbm': bbm,
   'wx': wxInvariant,
   'ng-complete': ngComplete,
+  'x86-global': x86Global,
 };
 
 export type { Invariant, Violation, Step, Witness } from './types.ts';

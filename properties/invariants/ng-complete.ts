@@ -13,6 +13,7 @@ import { violation, type Invariant } from './types.ts';
 export const ngComplete: Invariant = {
   id: 'ng-complete',
   check(k, step) {
+    if (k.arch !== 'arm64') return undefined;
     if (step.op?.op !== 'hint' || step.op.hint !== 'ng-installed') return undefined;
     const mem = k.machine.mem;
     const global = reachable(k.machine, k.sym.swapper_pg_dir.pa, true).find((r) => !r.leaf.nG);

@@ -16,7 +16,7 @@ const entry = (oa: number): TlbEntry => ({
 describe('tlb-conflict', () => {
   it('flags a fill that conflicts with a cached entry', () => {
     const v = tlbConflict.check(k, { cpu: 0, effects: [{ kind: 'fill', cpu: 0, entry: entry(0x2000), conflicts: [entry(0x1000)], speculative: true }] });
-    expect(v).toMatchObject({ invariant: 'tlb-conflict', rule: 'two TLB entries hit one VA in one context', witness: { cpu: 0, asid: 3 } });
+    expect(v).toMatchObject({ invariant: 'tlb-conflict', rule: 'two TLB entries hit one VA in one context', witness: { cpu: 0, tag: 3 } });
   });
 
   it('flags a lookup that hits two entries giving different pages, and not one that agrees', () => {

@@ -1,4 +1,4 @@
-// TLB conflict (Arm ARM D8.17.1): no TLB or walk cache may hold two entries
+// TLB conflict (Arm ARM D8.17.1; on x86 the model reports the same, model/arch/x86/tlb.ts): no TLB or walk cache may hold two entries
 // that both hit one VA in one context when replacing one by the other would
 // have needed break-before-make (model/arch/arm64/bbm.ts): two leaves that
 // differ that way, two table descriptors pointing at different tables, or a
@@ -9,11 +9,14 @@ import { vaHex } from '../../model/arch/va.ts';
 import { describe } from '../../model/arch/arm64/descriptor.ts';
 import type { TlbEntry } from '../../model/arch/arm64/tlb.ts';
 import type { WalkEntry } from '../../model/arch/arm64/walkcache.ts';
-import type { Effect } from '../../model/arch/arm64/machine.ts';
-import { violation, type Invariant, type Violation } from './types.ts';
+import { describe as describeX86 } from '../../model/arch/x86/pte.ts';
+import { tagText, type X86TlbEntry } from '../../model/arch/x86/tlb.ts';
+import { violation, type Effect, type Invariant, type Violation } from './types.ts';
 
-const show = (e: TlbEntry | WalkEntry): string =>
-  'next' in e ? `L${e.level} table -> 0x${e.next.toString(16)} from ${e.owner}` : `${describe(e.leaf)} from ${e.owner}`;
+const show = (e: TlbEntry | WalkEntry | X86TlbEntry): string =>
+  'next' in e ? `L${e.level} table -> 0x${e.next.toString(16)} from ${e.owner}`
+    : 'asid' in e ? `${describe(e.leaf)} from ${e.owner}` : `${describeX86(e.leaf, e.level)} from ${e.owner}`;
+const tag = (e: TlbEntry | X86TlbEntry): string | number => ('asid' in e ? e.asid ?? 'global' : tagText(e));
 
 /** The conflict verdict on one step's effects. */
 export function conflictViolation(effects: readonly Effect[]): Violation | undefined {
@@ -26,7 +29,7 @@ export function conflictViolation(effects: readonly Effect[]): Violation | undef
     if ((e.kind !== 'fill' && e.kind !== 'walk-fill') || e.conflicts.length === 0) continue;
     const old = e.conflicts[0];
     return violation('tlb-conflict', e.kind === 'fill' && !('next' in old) ? 'two TLB entries hit one VA in one context' : 'a walk cache and a TLB disagree on a table', {
-      cpu: e.cpu, va: vaHex(Math.max(old.vaBase, e.entry.vaBase)), asid: e.entry.asid ?? 'global', old: show(old), new: show(e.entry),
+      cpu: e.cpu, va: vaHex(Math.max(old.vaBase, e.entry.vaBase)), tag: tag(e.entry as TlbEntry | X86TlbEntry), old: show(old), new: show(e.entry),
     });
   }
   return undefined;

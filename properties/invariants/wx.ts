@@ -11,7 +11,7 @@ import { describe, type Descriptor, type Leaf } from '../../model/arch/arm64/des
 import { vaHex } from '../../model/arch/va.ts';
 import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
 import { reachable, reachableBelow, tablesFrom } from '../../model/arch/arm64/reach.ts';
-import { violation, type Invariant, type Violation } from './types.ts';
+import { arm64Effects, violation, type Invariant, type Violation } from './types.ts';
 
 const wx = (d: Descriptor): d is Leaf => (d.kind === 'page' || d.kind === 'block') && (d.AP & 2) === 0 && !d.PXN;
 
@@ -29,6 +29,7 @@ const report = (k: Arm64Kernel, root: number, va: number, leaf: Leaf): Violation
 export const wxInvariant: Invariant = {
   id: 'wx',
   initial(k) {
+    if (k.arch !== 'arm64') return undefined;
     for (const r of kernelRoots(k)) {
       const bad = reachable(k.machine, r.pa, r.upper).find((x) => wx(x.leaf));
       if (bad) return report(k, r.pa, bad.vaBase, bad.leaf);
@@ -36,7 +37,8 @@ export const wxInvariant: Invariant = {
     return undefined;
   },
   check(k, step) {
-    for (const e of step.effects) {
+    if (k.arch !== 'arm64') return undefined;
+    for (const e of arm64Effects(step)) {
       if (e.kind !== 'store' || !(wx(e.desc) || e.desc.kind === 'table')) continue;
       for (const r of kernelRoots(k)) {
         const at = tablesFrom(k.machine, r.pa).get(e.table);

@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function make(workload: Event[]) {
   const r = simulate(workload, broken, { invariants: ['el0-isolation'], trace: true });
-  return build({ mitigation: broken.id, twin: 'arm64/kpti', invariant: 'el0-isolation', options: r.options, seed: 1, path: '0', workload, violation: r.violation!, trace: r.trace });
+  return build({ arch: 'arm64', mitigation: broken.id, twin: 'arm64/kpti', invariant: 'el0-isolation', options: r.options, seed: 1, path: '0', workload, violation: r.violation!, trace: r.trace });
 }
 
 describe('counterexample files', () => {

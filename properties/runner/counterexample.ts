@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { INVARIANTS, type InvariantId } from '../../model/claims.ts';
 import { SYSCALLS, type Event } from '../../model/kernel/events.ts';
-import type { Arm64Options } from '../../model/mitigations/arm64/types.ts';
+import type { Options } from '../../model/mitigations/types.ts';
 import type { Located, TraceLine } from './simulate.ts';
 
 export const FORMAT = 'isocheck-counterexample';
@@ -25,6 +25,7 @@ const eventSchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('access'), cpu, op: z.enum(['load', 'store']), slot: nat }).strict(),
   z.object({ k: z.literal('irq'), cpu }).strict(),
   z.object({ k: z.literal('switch'), cpu, to: nat }).strict(),
+  z.object({ k: z.literal('nmi'), cpu }).strict(),
   z.object({ k: z.literal('run'), cpu, n: nat }).strict(),
   z.object({ k: z.literal('fill'), cpu, va: nat }).strict(),
   z.object({ k: z.literal('evict'), cpu, n: nat }).strict(),
@@ -33,26 +34,27 @@ const eventSchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('drain'), cpu }).strict(),
 ]);
 
-const optionsSchema = z.object({
+const kernelOptions = {
   ncpus: z.number().int().min(2).max(8),
-  asidBits: z.number().int().min(3).max(16),
-  swPan: z.boolean(),
   maxTasks: z.number().int().min(1).max(64),
   bootTasks: z.number().int().min(1).max(64),
-}).strict();
+};
+const arm64Options = z.object({ ...kernelOptions, asidBits: z.number().int().min(3).max(16), swPan: z.boolean() }).strict();
+const x86Options = z.object({ ...kernelOptions, pcid: z.boolean(), invpcid: z.boolean(), kaslr: z.number().int().min(0).max(2 ** 30 - 2 ** 21).multipleOf(2 ** 21), dynAsids: z.number().int().min(1).max(6) }).strict();
+const ARCHES = ['arm64', 'x86'] as const;
 
 const invariant = z.enum(INVARIANTS);
 
 export const counterexampleSchema = z.object({
   format: z.literal(FORMAT),
   version: z.literal(VERSION),
-  arch: z.literal('arm64'),
+  arch: z.enum(ARCHES),
   mitigation: z.string().min(1),
   /** Module file for a mitigation that is not bundled (relative to the working directory). */
   module: z.string().min(1).optional(),
   twin: z.string().min(1).optional(),
   invariant,
-  options: optionsSchema,
+  options: z.union([arm64Options, x86Options]),
   seed: z.number().int(),
   path: z.string(),
   workload: z.array(eventSchema),
@@ -61,16 +63,17 @@ export const counterexampleSchema = z.object({
     witness: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   }),
   trace: z.array(z.object({ step: nat, cpu: nat, event: z.number().int(), text: z.string() })),
-}).strict();
+}).strict().refine((c) => ('asidBits' in c.options) === (c.arch === 'arm64'), { message: 'options are not for this arch', path: ['options'] });
 
 export type Counterexample = z.infer<typeof counterexampleSchema>;
 
 export interface NewCounterexample {
+  readonly arch: (typeof ARCHES)[number];
   readonly mitigation: string;
   readonly module?: string;
   readonly twin?: string;
   readonly invariant: InvariantId;
-  readonly options: Arm64Options;
+  readonly options: Options;
   readonly seed: number;
   readonly path: string;
   readonly workload: readonly Event[];
@@ -80,7 +83,7 @@ export interface NewCounterexample {
 
 export function build(c: NewCounterexample): Counterexample {
   return {
-    format: FORMAT, version: VERSION, arch: 'arm64', mitigation: c.mitigation,
+    format: FORMAT, version: VERSION, arch: c.arch, mitigation: c.mitigation,
     ...(c.module ? { module: c.module } : {}), ...(c.twin ? { twin: c.twin } : {}),
     invariant: c.invariant, options: { ...c.options }, seed: c.seed, path: c.path, workload: [...c.workload] as Counterexample['workload'],
     violation: { ...c.violation }, trace: [...c.trace],
@@ -88,8 +91,10 @@ export function build(c: NewCounterexample): Counterexample {
 }
 
 /** What makes two counterexamples the same one. */
-const identity = (c: Counterexample): string =>
-  createHash('sha256').update(JSON.stringify([c.mitigation, c.invariant, c.options, c.workload])).digest('hex').slice(0, 12);
+const identity = (c: Counterexample): string => {
+  const options = Object.fromEntries(Object.entries(c.options).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify([c.mitigation, c.invariant, options, c.workload])).digest('hex').slice(0, 12);
+};
 
 /** `counterexamples/arm64/broken/kpti-global-kernel--el0-isolation--<hash>.json`. */
 export const fileName = (dir: string, c: Counterexample): string => join(dir, `${c.mitigation}--${c.invariant}--${identity(c)}.json`);

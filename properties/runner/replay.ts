@@ -2,25 +2,26 @@
 // invariant, and its correct twin must hold everything it claims on the
 // same workload (STYLE.md 10, good and bad fixtures in pairs).
 
-import type { Arm64Mitigation } from '../../model/mitigations/arm64/types.ts';
+import type { Mitigation } from '../../model/mitigations/types.ts';
 import type { Counterexample } from './counterexample.ts';
 import { resolveMitigation } from './module.ts';
 import { simulate, type SimResult } from './simulate.ts';
 
 export interface Replay {
   readonly counterexample: Counterexample;
-  readonly mitigation: Arm64Mitigation;
+  readonly mitigation: Mitigation;
   /** The mitigation on the stored workload, checking the stored invariant. */
   readonly result: SimResult;
   /** True when it still fails with the same invariant. */
   readonly reproduced: boolean;
   /** The twin on the same workload, checking all it claims. */
-  readonly twin?: { readonly mitigation: Arm64Mitigation; readonly result: SimResult; readonly holds: boolean };
+  readonly twin?: { readonly mitigation: Mitigation; readonly result: SimResult; readonly holds: boolean };
 }
 
 export async function replay(c: Counterexample): Promise<Replay> {
   const mitigation = await resolveMitigation(c.module ?? c.mitigation);
   if (mitigation.id !== c.mitigation) throw new Error(`counterexample is for ${c.mitigation}, but ${c.module} provides ${mitigation.id}`);
+  if (mitigation.arch !== c.arch) throw new Error(`counterexample is for ${c.arch}, but ${mitigation.id} is an ${mitigation.arch} mitigation`);
   const result = simulate(c.workload, mitigation, { invariants: [c.invariant], kernel: c.options, trace: true });
   const reproduced = result.violation?.invariant === c.invariant;
   if (!c.twin) return { counterexample: c, mitigation, result, reproduced };

@@ -131,7 +131,7 @@ class Sim {
     if (ev.cpu >= this.opts.ncpus) return;
     if (isHardware(ev)) { this.hardware(ev, i); return; }
     if (ev.k === 'run') { for (let n = 0; n < ev.n && this.step(ev.cpu) === 'stepped'; n++); return; }
-    if (ev.k === 'irq' && this.sched.busy(ev.cpu)) { k.irqPending[ev.cpu] = true; return; }
+    if ((ev.k === 'irq' || ev.k === 'nmi') && this.sched.busy(ev.cpu)) { k.pend(ev); return; }
     this.finish(ev.cpu);
     const h = k.event(ev);
     if (!h) return;
@@ -175,8 +175,7 @@ class Sim {
     }
     if (r.kind !== 'op') {
       if (r.kind !== 'returned') return r.kind;
-      // Back at EL0 (or idle) with an IRQ pending: take it now.
-      if (!this.sched.busy(cpu) && k.irqPending[cpu]) { k.irqPending[cpu] = false; const h = k.event({ k: 'irq', cpu }); if (h) this.start(cpu, h, this.eventIndex); }
+      this.wake();
       return 'stepped';
     }
     const { op, frame } = r;
@@ -195,7 +194,18 @@ class Sim {
     this.eventIndex = frame.event;
     if (this.options.trace) this.line(cpu, k.opText(op, frame.next));
     this.check({ cpu, op: op as StepOp, effects: k.effects });
+    this.wake();
     return 'stepped';
+  }
+
+  /** CPUs with nothing in flight (user mode, or idle) take a pending interrupt now: a timer IRQ that arrived while busy, an IPI. */
+  private wake(): void {
+    const k = this.k;
+    for (let c = 0; c < this.opts.ncpus; c++) {
+      if (this.sched.busy(c)) continue;
+      const h = k.atRest(c);
+      if (h) this.start(c, h, this.eventIndex);
+    }
   }
 
   private waitingOn(cpu: number): string {

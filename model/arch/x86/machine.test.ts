@@ -410,16 +410,19 @@ describe('other ops', () => {
     expect(run({ op: 'access', kind: 'read', va: KDATA, sym: 'data' })).toEqual([{ fault: 'permission' }]);
   });
 
-  it('an IPI marks an interrupt pending on its target only; taking the IRQ (IF = 1 only) clears it', () => {
+  it('an IPI marks an interrupt pending on its target only; taking it (IF = 1 only) clears it, a device IRQ does not', () => {
     const { m, run } = setup();
     run(ipi(1));
     expect(m.cpus.map((c) => c.irqPending)).toEqual([false, true]);
     expect(() => run(ipi(2))).toThrow(/does not exist/);
     const c1 = m.cpus[1];
-    expect(() => m.exec(c1, exception('irq', 'ipi'))).toThrow(/IF = 0/);
+    expect(() => m.exec(c1, exception('ipi', 'CALL_FUNCTION'))).toThrow(/IF = 0/);
     expect(c1.saved).toEqual([]);
     c1.IF = true;
-    m.exec(c1, exception('irq', 'ipi'));
+    m.exec(c1, exception('irq', 'timer'));
+    expect(c1.irqPending).toBe(true);
+    c1.IF = true;
+    m.exec(c1, exception('ipi', 'CALL_FUNCTION'));
     expect(c1.irqPending).toBe(false);
   });
 

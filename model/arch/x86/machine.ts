@@ -53,8 +53,8 @@ export interface X86AccessEffect extends AccessEffect {
   readonly outcomes: readonly X86Outcome[];
 }
 
-/** IDT vectors the model delivers: NMI 2, #PF 14, and the first external vector 0x20 for device interrupts and IPIs. */
-const VECTOR = { nmi: 2, fault: 14, irq: 0x20 } as const;
+/** IDT vectors the model delivers: NMI 2, #PF 14, the first external vector 0x20 for device interrupts, `CALL_FUNCTION_VECTOR` 0xfc for IPIs. */
+const VECTOR = { nmi: 2, fault: 14, irq: 0x20, ipi: 0xfc } as const;
 /** 64-bit TSS layout (SDM Vol. 3A, "64-Bit TSS Format"): RSP0 at offset 4, IST1 at 0x24; NMI uses IST2. */
 const TSS_RSP0 = 4, TSS_IST2 = 0x2c;
 /** Walk faults as access faults (`translation` is P = 0, named as arm64's). */
@@ -175,12 +175,12 @@ export class X86Machine {
    * the rest skipped (#DF delivery is not modelled).
    */
   takeException(cpu: X86Cpu, type: ExceptionType): X86AccessResult {
-    if (type === 'irq' && !cpu.IF) throw new Error(`cpu${cpu.id} takes an IRQ with RFLAGS.IF = 0`);
+    if ((type === 'irq' || type === 'ipi') && !cpu.IF) throw new Error(`cpu${cpu.id} takes an IRQ with RFLAGS.IF = 0`);
     const from = cpu.CPL;
     cpu.saved.push({ CPL: cpu.CPL, IF: cpu.IF });
     cpu.CPL = 0; cpu.IF = false;
     if (type === 'syscall') return this.implicit(cpu, 'fetch', cpu.lstar, 'IA32_LSTAR');
-    if (type === 'irq') cpu.irqPending = false;
+    if (type === 'ipi') cpu.irqPending = false; // the IPI's IRR bit
     const vector = VECTOR[type];
     const steps: [X86AccessKind, VA, string][] = [['read', cpu.idt + 16 * vector, `IDT[${vector}]`]];
     if (type === 'nmi') steps.push(['read', cpu.tss + TSS_IST2, 'TSS.IST2'], ['write', cpu.ist - 8, 'NMI frame on IST stack']);
@@ -189,7 +189,7 @@ export class X86Machine {
       const r = this.implicit(cpu, kind, va, sym);
       if (r.fault) return r;
     }
-    return this.implicit(cpu, 'fetch', cpu.handlers[type], `${type} handler`);
+    return this.implicit(cpu, 'fetch', cpu.handlers[type === 'ipi' ? 'irq' : type], `${type} handler`);
   }
 
   /** An implicit supervisor-mode access (§4.6: IDT, TSS, stack pushes, whatever the CPL). */

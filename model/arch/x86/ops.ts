@@ -22,8 +22,8 @@ import type { X86Pte } from './pte.ts';
  */
 export type X86AccessKind = 'read' | 'write' | 'fetch' | 'uread' | 'uwrite';
 
-/** Hardware events that enter the kernel: SYSCALL, a maskable interrupt, an NMI, or an exception (#PF, #GP...). */
-export type ExceptionType = 'syscall' | 'irq' | 'nmi' | 'fault';
+/** Hardware events that enter the kernel: SYSCALL, a maskable interrupt (a device's, or an IPI's), an NMI, or an exception (#PF, #GP...). */
+export type ExceptionType = 'syscall' | 'irq' | 'ipi' | 'nmi' | 'fault';
 
 /** INVPCID types (tlbflush.h `INVPCID_TYPE_*`, x86-pti.md §4c; SDM §4.10.4.1). */
 export const INVPCID_TYPE_INDIV_ADDR = 0;

@@ -8,7 +8,7 @@ import type { X86Op } from './ops.ts';
 import type { X86Pte } from './pte.ts';
 
 const ACCESS = ['read', 'write', 'fetch', 'uread', 'uwrite'];
-const EXCEPTION = ['syscall', 'irq', 'nmi', 'fault'];
+const EXCEPTION = ['syscall', 'irq', 'ipi', 'nmi', 'fault'];
 const FLAGS = ['P', 'RW', 'US', 'PWT', 'PCD', 'A', 'D', 'PS', 'G', 'NX'] as const;
 
 const isU64 = (v: unknown): boolean => typeof v === 'bigint' && v >= 0n && v < 1n << 64n;

@@ -26,12 +26,7 @@ export function* bootCpu(k: Arm64Kernel, cpu: number): AnyHook {
   } else {
     yield wait('kernel_init on cpu0 has run the initcalls', () => k.boot.initcallsDone);
   }
-  // A first process for this CPU; if the workload has already forked up to maxTasks, a runnable one, else stay idle.
-  const task = k.spawn(undefined) ?? k.runnable()[0];
-  if (cpu === 0) for (let i = k.opts.ncpus; i < k.opts.bootTasks; i++) k.spawn(undefined);
-  if (!task) return;
-  yield* k.contextSwitch(cpu, task);
-  yield* k.retToUser(cpu);
+  yield* k.firstTask(cpu);
 }
 
 /**

@@ -23,7 +23,8 @@ import { PHYS_OFFSET, TRAMP_VALIAS, USER_SLOTS, physToVirt } from './layout.ts';
 import { runAtBoot } from './pgtable.ts';
 import { clearUserPage, freeMm, mapUserPage, newMm, rewriteUserPage } from './mm.ts';
 import { bootCpu, newBootState } from './boot.ts';
-import { speculativeTarget } from './speculation.ts';
+import { speculativeTarget } from '../speculation.ts';
+import { reachable } from '../../arch/arm64/reach.ts';
 
 export const DEFAULT_OPTIONS: Arm64Options = { ncpus: 2, asidBits: 3, swPan: false, maxTasks: 7, bootTasks: 5 };
 
@@ -135,7 +136,7 @@ export class Arm64Kernel extends Kernel<Arm64Options> {
     const cpu = this.machine.cpus[ev.cpu];
     switch (ev.k) {
       case 'fill': {
-        const va = speculativeTarget(this, ev.cpu, ev.va);
+        const p = cpu.params, va = speculativeTarget(this.vaCatalogue, () => [...reachable(this.machine, p.ttbr0.BADDR, false), ...reachable(this.machine, p.ttbr1.BADDR, true)], ev.va);
         if (va === undefined) return undefined;
         if (isUpper(va) && cpu.EL === 0) this.stats.specFillKernelVa++;
         this.machine.speculate(cpu, va);

@@ -12,7 +12,7 @@ import { userPage, type Prot } from './prot.ts';
 /** `mm_alloc` + `pgd_alloc`: an empty user address space. */
 export function newMm(mem: PhysMem<Descriptor>, id: number): Mm {
   const pgd = mem.alloc('page-table', `pgd(mm ${id})`, true);
-  return { id, pgd, contextId: 0, users: 0, pages: new Map(), tables: [] };
+  return { id, pgd, contextId: 0, ctxId: 0, tlbGen: 0, users: 0, pages: new Map(), tables: [] };
 }
 
 /** Populate one user page: allocate a frame labelled `user(tgid)`, then `set_pte_at`. */

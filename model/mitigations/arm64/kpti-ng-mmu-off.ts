@@ -6,7 +6,7 @@
 // prefer to avoid". So this version does not claim W^X; review shows it
 // violated on the ID map.
 
-import { INVARIANTS } from '../../claims.ts';
+import { ARCH_INVARIANTS } from '../../claims.ts';
 import { kptiHooks, mitigation as kpti } from './kpti.ts';
 import { kptiInstallNgMappings } from './ng/mmu-off.ts';
 import type { Arm64Mitigation } from './types.ts';
@@ -16,7 +16,7 @@ export const mitigation: Arm64Mitigation = {
   id: 'arm64/kpti-ng-mmu-off',
   title: 'arm64 KPTI enabled late: global boot mappings rewritten nG with the MMU off (v4.16-v5.18)',
   source: 'arch/arm64/mm/proc.S idmap_kpti_install_ng_mappings and cpufeature.c kpti_install_ng_mappings, before commit 47546a19',
-  claims: INVARIANTS.filter((i) => i !== 'wx'),
+  claims: ARCH_INVARIANTS.arm64.filter((i) => i !== 'wx'),
   nG: false,
   idmap: 'rwx',
   hooks: { ...kptiHooks, installNgMappings: (c) => kptiInstallNgMappings(c) },

@@ -9,7 +9,7 @@ import { PAGE_SIZE } from '../../arch/arm64/descriptor.ts';
 import { access, eret, isb, mrs, msr, type Hook } from '../../arch/arm64/ops.ts';
 import { SCTLR_M, TCR_A1, ttbr } from '../../arch/arm64/sysreg.ts';
 import { vaBig } from '../../arch/va.ts';
-import { INVARIANTS } from '../../claims.ts';
+import { ARCH_INVARIANTS } from '../../claims.ts';
 import { SWAPPER_DIR_SIZE } from '../../kernel/arm64/image.ts';
 import { FIX_ENTRY_TRAMP_DATA, FIX_ENTRY_TRAMP_TEXT, TRAMP_VALIAS, fixToVirt } from '../../kernel/arm64/layout.ts';
 import { allocEntry, setPte } from '../../kernel/arm64/pgtable.ts';
@@ -153,7 +153,7 @@ export const mitigation: Arm64Mitigation = {
   arch: 'arm64',
   title: 'arm64 KPTI (Linux 4.16): trampoline, nG kernel, ASID pairs in TTBR1, TLBI of both ASIDs',
   source: 'Will Deacon, "arm64: Unmap the kernel whilst running in userspace (KAISER)", 2017; merged in v4.16',
-  claims: INVARIANTS,
+  claims: ARCH_INVARIANTS.arm64,
   nG: true,
   unmapKernelAtEl0: true,
   userShared: (sym) => [sym.tramp_text.pa],

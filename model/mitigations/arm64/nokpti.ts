@@ -6,7 +6,7 @@
 // which it does not claim.
 
 import { access, eret, type Hook } from '../../arch/arm64/ops.ts';
-import { INVARIANTS } from '../../claims.ts';
+import { ARCH_INVARIANTS } from '../../claims.ts';
 import { tlbFlushHooks } from './lib/tlbflush.ts';
 import { kernelEntry0, kptiHooks, ventryOffset } from './kpti.ts';
 import type { Arm64Ctx, Arm64Mitigation, Vector } from './types.ts';
@@ -27,7 +27,7 @@ export const mitigation: Arm64Mitigation = {
   arch: 'arm64',
   title: 'arm64 without KPTI (Linux 4.16, kpti=off): global kernel mappings stay mapped at EL0',
   source: 'Linux 4.16 with arm64_kernel_unmapped_at_el0() false (arch/arm64/kernel/cpufeature.c unmap_kernel_at_el0)',
-  claims: INVARIANTS.filter((i) => i !== 'el0-isolation'),
+  claims: ARCH_INVARIANTS.arm64.filter((i) => i !== 'el0-isolation'),
   nG: false,
   unmapKernelAtEl0: true,
   options: { swPan: false },

@@ -1,19 +1,22 @@
-// fast-check arbitraries for arm64 workloads: software events, CPU choice
-// and hardware nondeterminism, all plain data so they shrink (toward fewer
-// events, CPU 0, slot 0, the first syscall).
+// fast-check arbitraries for workloads: software events, CPU choice and
+// hardware nondeterminism, all plain data so they shrink (toward fewer
+// events, CPU 0, slot 0, the first syscall). Each architecture gets only
+// the events its machine has: NMIs on x86; unsynchronised register writes,
+// early TLBI completion and buffered table stores on arm64.
 
 import fc from 'fast-check';
 import type { Event, HardwareEvent, RunEvent, SoftwareEvent, Syscall } from '../../model/kernel/events.ts';
 import type { Prot } from '../../model/kernel/task.ts';
 
 export interface WorkloadShape {
+  readonly arch: 'arm64' | 'x86';
   /** CPUs events may target. */
   readonly ncpus: number;
   /** Longest workload. */
   readonly maxEvents: number;
 }
 
-export const DEFAULT_SHAPE: WorkloadShape = { ncpus: 2, maxEvents: 40 };
+export const DEFAULT_SHAPE: WorkloadShape = { arch: 'arm64', ncpus: 2, maxEvents: 40 };
 
 /** Syscalls, weighted toward the ones that change translations. */
 const SYSCALL_WEIGHTS: [Syscall, number][] = [
@@ -26,26 +29,35 @@ const biased = (max: number): fc.Arbitrary<number> => fc.oneof({ weight: 3, arbi
 const slot = biased(5);
 const prot = fc.constantFrom<Prot>('rw', 'r', 'rx');
 
-export function softwareEvent(ncpus: number): fc.Arbitrary<SoftwareEvent> {
+type Weighted<T> = { weight: number; arbitrary: fc.Arbitrary<T> };
+
+export function softwareEvent(ncpus: number, arch: WorkloadShape['arch'] = 'arm64'): fc.Arbitrary<SoftwareEvent> {
   const cpu = biased(ncpus - 1);
   const nr = fc.oneof(...SYSCALL_WEIGHTS.map(([n, weight]) => ({ weight, arbitrary: fc.constant(n) })));
-  return fc.oneof(
+  const events: Weighted<SoftwareEvent>[] = [
     { weight: 5, arbitrary: fc.record({ k: fc.constant('syscall' as const), cpu, nr, slot, prot, task: fc.nat({ max: 7 }) }) },
     { weight: 4, arbitrary: fc.record({ k: fc.constant('access' as const), cpu, op: fc.constantFrom('load' as const, 'store' as const), slot }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('irq' as const), cpu }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('switch' as const), cpu, to: fc.nat({ max: 4 }) }) },
-  );
+  ];
+  if (arch === 'x86') events.push({ weight: 1, arbitrary: fc.record({ k: fc.constant('nmi' as const), cpu }) });
+  return fc.oneof(...events);
 }
 
-export function hardwareEvent(ncpus: number): fc.Arbitrary<HardwareEvent> {
+export function hardwareEvent(ncpus: number, arch: WorkloadShape['arch'] = 'arm64'): fc.Arbitrary<HardwareEvent> {
   const cpu = biased(ncpus - 1);
-  return fc.oneof(
+  const events: Weighted<HardwareEvent>[] = [
     { weight: 5, arbitrary: fc.record({ k: fc.constant('fill' as const), cpu, va: fc.oneof({ weight: 3, arbitrary: biased(31) }, { weight: 1, arbitrary: fc.nat({ max: 1023 }) }) }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('evict' as const), cpu, n: fc.nat({ max: 15 }) }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('sync' as const), cpu, which: fc.nat({ max: 3 }) }) },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant('land' as const), cpu }) },
-    { weight: 3, arbitrary: fc.record({ k: fc.constant('drain' as const), cpu }) },
-  );
+  ];
+  if (arch === 'arm64') {
+    events.push(
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('sync' as const), cpu, which: fc.nat({ max: 3 }) }) },
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('land' as const), cpu }) },
+      { weight: 3, arbitrary: fc.record({ k: fc.constant('drain' as const), cpu }) },
+    );
+  }
+  return fc.oneof(...events);
 }
 
 /** The schedule: which CPU runs next, and for how many ops (few, so that other events land inside hooks). */
@@ -55,7 +67,7 @@ export function runEvent(ncpus: number): fc.Arbitrary<RunEvent> {
 
 export function workload(shape: WorkloadShape = DEFAULT_SHAPE): fc.Arbitrary<Event[]> {
   const ev: fc.Arbitrary<Event> = fc.oneof(
-    { weight: 3, arbitrary: softwareEvent(shape.ncpus) }, { weight: 2, arbitrary: hardwareEvent(shape.ncpus) }, { weight: 2, arbitrary: runEvent(shape.ncpus) },
+    { weight: 3, arbitrary: softwareEvent(shape.ncpus, shape.arch) }, { weight: 2, arbitrary: hardwareEvent(shape.ncpus, shape.arch) }, { weight: 2, arbitrary: runEvent(shape.ncpus) },
   );
   return fc.array(ev, { minLength: 1, maxLength: shape.maxEvents });
 }

@@ -1,0 +1,80 @@
+// TLB shootdown as arch/x86/mm/tlb.c (4.15) does it: `flush_tlb_mm_range`
+// bumps the mm's `tlb_gen`, flushes locally if the mm is loaded here, and
+// IPIs the other CPUs in `mm_cpumask` (`native_flush_tlb_others` ->
+// `smp_call_function_many(..., wait = 1)`); `flush_tlb_func_common` brings
+// a CPU's ASID slot up to the mm's `tlb_gen` with a partial flush
+// (`__flush_tlb_one_user` per page) or a full one (`local_flush_tlb`). The
+// mitigation supplies those two primitives. Kernel-address flushes are not
+// modelled: the model never changes a kernel mapping after boot.
+
+import type { AnyHook } from '../../arch/ops.ts';
+import { cli, ipi, note, sti, wait } from '../../arch/x86/ops.ts';
+import type { VA } from '../../arch/va.ts';
+import type { Mm } from '../task.ts';
+import type { X86Kernel } from './kernel.ts';
+
+/** `TLB_FLUSH_ALL`. */
+export const TLB_FLUSH_ALL = Infinity;
+/** `tlb_single_page_flush_ceiling`: larger ranges are flushed whole. */
+export const TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
+
+/** `struct flush_tlb_info`. */
+export interface FlushTlbInfo {
+  readonly mm: Mm;
+  readonly start: VA;
+  readonly end: VA;
+  readonly new_tlb_gen: number;
+}
+
+/** A queued `call_single_data`: the function's argument, and the sender's `csd_unlock`. */
+export interface Csd {
+  readonly info: FlushTlbInfo;
+  readonly unlock: () => void;
+}
+
+/** `flush_tlb_mm_range(mm, start, end, vmflag)`. */
+export function* flushTlbMmRange(k: X86Kernel, c: number, mm: Mm, start: VA, end: VA): AnyHook {
+  const whole = end === TLB_FLUSH_ALL || (end - start) / 4096 > TLB_SINGLE_PAGE_FLUSH_CEILING;
+  const info: FlushTlbInfo = { mm, start: whole ? 0 : start, end: whole ? TLB_FLUSH_ALL : end, new_tlb_gen: ++mm.tlbGen }; // inc_mm_tlb_gen
+  if (k.tlbstate[c].loaded_mm === mm) {
+    yield cli(); // local_irq_disable
+    yield* flushTlbFuncCommon(k, c, info);
+    yield sti();
+  }
+  const others = [...k.mmCpumask(mm)].filter((t) => t !== c);
+  if (others.length) yield* flushTlbOthers(k, c, others, info);
+}
+
+/** `flush_tlb_func_common`: catch this CPU's loaded ASID up with the mm's `tlb_gen`. */
+function* flushTlbFuncCommon(k: X86Kernel, c: number, f: FlushTlbInfo): AnyHook {
+  const ts = k.tlbstate[c], loaded = ts.loaded_mm as Mm | undefined;
+  if (!loaded) return; // loaded_mm == &init_mm
+  const ctx = ts.ctxs[ts.loaded_mm_asid], mmTlbGen = loaded.tlbGen;
+  if (ctx.tlb_gen === mmTlbGen) return; // "we're already up to date"
+  const h = k.hooks, x = k.ctx(c);
+  if (f.end !== TLB_FLUSH_ALL && f.new_tlb_gen === ctx.tlb_gen + 1 && f.new_tlb_gen === mmTlbGen) {
+    for (let addr = f.start; addr < f.end; addr += 4096) yield* h.flushTlbOneUser(x, addr); // partial flush
+  } else {
+    yield* h.flushTlbLocal(x); // full flush
+  }
+  ctx.tlb_gen = mmTlbGen;
+}
+
+/** `native_flush_tlb_others` -> `smp_call_function_many(cpus, flush_tlb_func_remote, info, 1)`: queue, IPI, wait. */
+function* flushTlbOthers(k: X86Kernel, c: number, cpus: number[], info: FlushTlbInfo): AnyHook {
+  const pending = new Set(cpus);
+  for (const t of cpus) {
+    k.callQueue[t].push({ info, unlock: () => pending.delete(t) });
+    yield ipi(t);
+  }
+  yield wait(`cpu${cpus.join(',')} ran flush_tlb_func_remote (csd_lock_wait)`, () => pending.size === 0);
+}
+
+/** The CALL_FUNCTION IPI handler (`flush_smp_call_function_queue`): `flush_tlb_func_remote` for each queued request. */
+export function* callFunctionQueue(k: X86Kernel, c: number): AnyHook {
+  yield note('smp_call_function_interrupt: flush_tlb_func_remote');
+  for (const csd of k.callQueue[c].splice(0)) {
+    if (k.tlbstate[c].loaded_mm === csd.info.mm) yield* flushTlbFuncCommon(k, c, csd.info);
+    csd.unlock();
+  }
+}

@@ -1,0 +1,16 @@
+// The user-shared set PTI declares (x86-pti.md §2b "what the user page
+// tables contain"): the entry text's 2 MiB PMD, every frame aliased in the
+// cpu_entry_area (IDT, GDT, entry stack, TSS, entry trampoline, exception
+// stacks) and the ESPFIX stack. The per-mm LDT is the task's own.
+
+import type { X86Symbols } from '../../../kernel/x86/image.ts';
+import { CEA_PAGES, PMD_SIZE } from '../../../kernel/x86/layout.ts';
+
+const pages = (pa: number, n: number): number[] => Array.from({ length: n }, (_, i) => pa + i * 4096);
+
+export function ptiUserShared(sym: X86Symbols): number[] {
+  return [
+    ...pages(sym.entry_text.pa, PMD_SIZE / 4096), sym.idt_table.pa, sym.entry_trampoline.pa, sym.espfix_stack.pa,
+    ...sym.percpu.flatMap((p) => [...pages(p.gdt, 1), ...pages(p.entry_stack, 1), ...pages(p.tss, CEA_PAGES.tss), ...pages(p.exception_stacks, CEA_PAGES.exception_stacks)]),
+  ];
+}

@@ -1,0 +1,34 @@
+// Judging frames by their ghost labels, for the isolation invariants.
+
+import { FRAME, type Label } from '../../model/arch/phys.ts';
+import type { InvariantId } from '../../model/claims.ts';
+import type { IsolationView } from '../../model/view.ts';
+import { violation, type Violation } from './types.ts';
+
+/** Worse labels first: the witness names the most damaging frame in a range. */
+const SEVERITY: readonly string[] = ['kernel-secret', 'page-table', 'kernel-data', 'kernel-text', 'trampoline', 'entry-area', 'user', 'guest', 'free'];
+export const rank = (l: Label): number => SEVERITY.indexOf(l.replace(/\(\d+\)$/, ''));
+
+/** The most damaging frame in [pa, pa+size) that `ok` rejects. */
+export function forbidden(v: IsolationView, pa: number, size: number, ok: (pa: number, l: Label) => boolean): { pa: number; label: Label } | undefined {
+  let worst: { pa: number; label: Label } | undefined;
+  for (let a = pa; a < pa + size; a += FRAME) {
+    const label = v.label(a);
+    if (!ok(a, label) && (!worst || rank(label) < rank(worst.label))) {
+      worst = { pa: a, label };
+      if (rank(label) === 0) break;
+    }
+  }
+  return worst;
+}
+
+/** The user-shared set may never hold `kernel-secret` or `page-table` frames (DESIGN.md). */
+export function sharedSetHolds(v: IsolationView, id: InvariantId): Violation | undefined {
+  for (const pa of v.userShared()) {
+    const label = v.label(pa);
+    if (label === 'kernel-secret' || label === 'page-table') {
+      return violation(id, 'user-shared set holds a forbidden frame', { pa: `0x${pa.toString(16)}`, label });
+    }
+  }
+  return undefined;
+}
