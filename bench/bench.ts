@@ -1,10 +1,15 @@
-// `npm run bench`: model throughput in primitive ops per second, and for
-// each broken mitigation the median runs and milliseconds to the first
-// failure over 20 seeds, with the shrunk counterexample length. Figures
-// are measured here, never asserted by tests.
+// `npm run bench`: model throughput in primitive ops per second per
+// architecture; the x86 cost model's predicted syscall rates beside the
+// KAISER seed's measured ones; and for each broken mitigation the median
+// runs and milliseconds to the first failure over 20 seeds, with the shrunk
+// counterexample length. Figures are measured here, never asserted by tests.
 
 import fc from 'fast-check';
 import { mitigation as kpti } from '../model/mitigations/arm64/kpti.ts';
+import { mitigation as ptiPcid } from '../model/mitigations/x86/pti-pcid.ts';
+import { mitigation as ptiNopcid } from '../model/mitigations/x86/pti-nopcid.ts';
+import { formatCost, measureWithEstimate } from '../properties/cost.ts';
+import { CLOCK_GHZ, SEED } from '../properties/cost-table.ts';
 import { BROKEN } from '../model/mitigations/index.ts';
 import { checkInvariant } from '../properties/check.ts';
 import { simulate } from '../properties/runner/simulate.ts';
@@ -16,13 +21,25 @@ const SEEDS = Number(process.env.BENCH_SEEDS ?? 20);
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 function throughput(): void {
-  const loads = fc.sample(workload(), { numRuns: 500, seed: 1 });
-  for (const [label, invariants] of [['all invariants', undefined], ['no invariants', []]] as const) {
-    let ops = 0;
-    const t = performance.now();
-    for (const w of loads) ops += simulate(w, kpti, { invariants }).ops;
-    const s = (performance.now() - t) / 1000;
-    console.log(`throughput (arm64/kpti, ${label}): ${Math.round(ops / s).toLocaleString('en')} ops/s (${ops} ops in ${s.toFixed(2)} s, 500 workloads)`);
+  for (const m of [kpti, ptiPcid]) {
+    const loads = fc.sample(workload({ arch: m.arch, ncpus: 2, maxEvents: 40 }), { numRuns: 500, seed: 1 });
+    for (const [label, invariants] of [['all claimed invariants', m.claims], ['no invariants', []]] as const) {
+      let ops = 0;
+      const t = performance.now();
+      for (const w of loads) ops += simulate(w, m, { invariants }).ops;
+      const s = (performance.now() - t) / 1000;
+      console.log(`throughput (${m.id}, ${label}): ${Math.round(ops / s).toLocaleString('en')} ops/s (${ops} ops in ${s.toFixed(2)} s, 500 workloads)`);
+    }
+  }
+}
+
+function costs(): void {
+  console.log(`
+x86 syscall cost model (properties/cost-table.ts; ${CLOCK_GHZ} GHz; baseline 1/${SEED.base / 1e6}M s) against the KAISER v4 seed:`);
+  for (const [m, seed] of [[ptiPcid, SEED.pcid], [ptiNopcid, SEED.nopcid]] as const) {
+    const c = measureWithEstimate(m), e = c.estimate!;
+    console.log(`  ${m.id.padEnd(16)} model ${e.relative.toFixed(3)} x nopti (${(e.rate / 1e6).toFixed(2)}M/s)   seed ${(seed / SEED.base).toFixed(3)} (${seed / 1e6}M/s)   model/seed ${(e.relative / (seed / SEED.base)).toFixed(2)}`);
+    console.log(`  ${''.padEnd(16)} per syscall: ${formatCost(c.perSyscall)}; ${e.cycles.toFixed(0)} cycles vs ${e.baselineCycles.toFixed(0)} without PTI`);
   }
 }
 
@@ -56,5 +73,6 @@ function scenarios(): void {
 }
 
 throughput();
+costs();
 scenarios();
 timeToCounterexample();

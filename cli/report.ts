@@ -20,6 +20,8 @@ export function formatReview(r: MitigationReview): string {
   }
   out.push(`  cost per syscall (getpid): ${formatCost(r.cost.perSyscall) || 'none'}`);
   out.push(`  cost per context switch:   ${formatCost(r.cost.perSwitch) || 'none'}`);
+  const e = r.cost.estimate;
+  if (e) out.push(`  estimated syscall rate:    ${e.relative.toFixed(2)} x nopti (${e.cycles.toFixed(0)} vs ${e.baselineCycles.toFixed(0)} cycles per syscall; ${(e.rate / 1e6).toFixed(1)}M/s at the seed's 5.2M/s baseline; properties/cost-table.ts)`);
   for (const v of r.verdicts) {
     if (!v.counterexample) continue;
     out.push('', formatCounterexample(v.counterexample));

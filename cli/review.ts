@@ -4,7 +4,7 @@
 import { ARCH_INVARIANTS, INVARIANTS, type InvariantId } from '../model/claims.ts';
 import type { Mitigation } from '../model/mitigations/types.ts';
 import { checkInvariant, type CheckOutcome } from '../properties/check.ts';
-import { measureCost, type Cost } from '../properties/cost.ts';
+import { measureWithEstimate, type Cost } from '../properties/cost.ts';
 import { build, save, type Counterexample } from '../properties/runner/counterexample.ts';
 import type { MitigationError } from '../properties/runner/simulate.ts';
 
@@ -55,7 +55,7 @@ export function reviewMitigation(m: Mitigation, o: ReviewOptions): MitigationRev
     const file = o.save ? save(o.save, cx).file : undefined;
     verdicts.push({ invariant, claimed, holds: false, runs: out.runs, counterexample: cx, file });
   }
-  return { mitigation: info(m), verdicts, cost: measureCost(m) };
+  return { mitigation: info(m), verdicts, cost: measureWithEstimate(m) };
 }
 
 /** Exit code: 2 for a mitigation error, 1 if a claimed invariant fails, else 0. */

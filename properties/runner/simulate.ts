@@ -12,7 +12,7 @@ import { zeroStats, type Stats } from '../../model/kernel/kernel.ts';
 import { isHardware, type Event, type HardwareEvent } from '../../model/kernel/events.ts';
 import type { Mitigation, Options } from '../../model/mitigations/types.ts';
 import { INVARIANT_CHECKS, type Invariant, type Step, type Violation } from '../invariants/index.ts';
-import type { StepOp } from '../invariants/types.ts';
+import type { Effect, StepOp } from '../invariants/types.ts';
 import { Scheduler, type StepResult } from './scheduler.ts';
 import { newKernel, resolveOptions, type AnyKernel, type KernelOf } from './arch.ts';
 
@@ -69,6 +69,10 @@ export interface SimResult {
 }
 
 export const DEFAULT_STEP_BUDGET = 5000;
+
+/** A TLB flush's cost class: the instruction, and whose PCID it hit (`invpcid type=0 pcid=0x802 0x...` -> `invpcid type=0 (user PCID)`). */
+const flushKind = (how: string): string =>
+  how.replace(/ pcid=0x([0-9a-f]+).*$/, (_, p: string) => ((parseInt(p, 16) & 0x800) !== 0 ? ' (user PCID)' : ' (kernel PCID)')).replace(/ 0x[0-9a-f]+$/, '');
 
 class Stop extends Error {}
 
@@ -189,14 +193,20 @@ class Sim {
       this.fail('bad-op', `${k.opText(op, undefined)}: ${(e as Error).message}`);
     }
     this.ops++;
-    const cls = k.opClass(op);
-    this.counts[cls] = (this.counts[cls] ?? 0) + 1;
+    this.count(k.opClass(op));
+    for (const e of k.effects as readonly Effect[]) {
+      if (e.kind === 'flush') this.count(`flush: ${flushKind(e.how)}`);
+      // A translation that came from a walk, not a TLB entry: a TLB miss, by user code or by the kernel.
+      if (e.kind === 'access' && e.outcomes.some((o) => o.pa !== undefined && o.via === undefined)) this.count(e.sym === 'user' ? 'TLB miss (user)' : 'TLB miss (kernel)');
+    }
     this.eventIndex = frame.event;
     if (this.options.trace) this.line(cpu, k.opText(op, frame.next));
     this.check({ cpu, op: op as StepOp, effects: k.effects });
     this.wake();
     return 'stepped';
   }
+
+  private count(cls: string): void { this.counts[cls] = (this.counts[cls] ?? 0) + 1; }
 
   /** CPUs with nothing in flight (user mode, or idle) take a pending interrupt now: a timer IRQ that arrived while busy, an IPI. */
   private wake(): void {
