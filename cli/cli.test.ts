@@ -47,12 +47,24 @@ const tmp = mkdtempSync(join(tmpdir(), 'isocheck-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.concurrent('isocheck review', () => {
-  it('reviews the bundled reference mitigations by default: kpti holds all it claims, nokpti violates EL0 isolation', async () => {
+  it('reviews the bundled reference mitigations by default: kpti and pti-pcid hold all they claim, nokpti and nopti violate isolation', async () => {
     const r = await spawn(['review', '--runs', '10']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/arm64\/kpti[\s\S]*el0-isolation\s+yes\s+holds[\s\S]*tlb-conflict\s+yes\s+holds/);
     expect(r.out).toMatch(/arm64\/nokpti[\s\S]*el0-isolation\s+no\s+violated \(not claimed\)/);
     expect(r.out).toMatch(/cost per syscall \(getpid\): .*MSR TTBR1_EL1/);
+    expect(r.out).toMatch(/x86\/pti-pcid[\s\S]*el0-isolation\s+yes\s+holds[\s\S]*x86-global\s+yes\s+holds/);
+    expect(r.out).toMatch(/x86\/nopti[\s\S]*el0-isolation\s+no\s+violated \(not claimed\)/);
+    expect(r.out).toMatch(/cost per syscall \(getpid\): 2 mov-cr3 noflush/);
+    expect(r.out).toMatch(/estimated syscall rate:\s+0\.\d+ x nopti/);
+  });
+
+  it('exits 1 for a broken x86 mitigation and shows the flush it leaves out', async () => {
+    const r = await run(['review', 'x86/broken/pti-flush-one-user-noop', '--runs', '300']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/stale-tlb\s+yes\s+VIOLATED/);
+    expect(r.out).toMatch(/cpu\d\s+\[\d+\]\s+invlpg 0x0000000000400000/);
+    expect(r.out).toMatch(/kind=user PCID/);
   });
 
   it('exits 1 for a broken mitigation, names the invariant, prints a step table, and saves it', async () => {
