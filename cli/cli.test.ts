@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from './main.ts';
 
@@ -27,7 +28,8 @@ const run = (args: string[], env: Record<string, string> = {}): Promise<Ran> => 
     process.stderr.write = ((s: string) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
     try {
       const code = await main(args);
-      return { code, out: out.join(''), err: err.join('') };
+      // picocolors colours when CI is set, whatever the stream; match plain text.
+      return { code, out: stripVTControlCharacters(out.join('')), err: stripVTControlCharacters(err.join('')) };
     } finally {
       process.stdout.write = o; process.stderr.write = e;
       for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }

@@ -72,6 +72,12 @@ export function* syscallBody(k: Kernel, c: number, ev: SyscallEvent): Hook<After
     case 'move_pages':
       yield* movePage(k, c, ev);
       return 'stay';
+    case 'modify_ldt':
+      // write_ldt, under mm->context.ldt_usr_sem (x86 only; -ENOSYS elsewhere).
+      yield lock(`ldt_usr_sem(mm ${mm.id})`);
+      yield* k.writeLdt(c, task);
+      yield unlock(`ldt_usr_sem(mm ${mm.id})`);
+      return 'stay';
     case 'exit':
       return yield* exit(k, c, task);
   }

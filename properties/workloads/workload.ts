@@ -33,7 +33,8 @@ type Weighted<T> = { weight: number; arbitrary: fc.Arbitrary<T> };
 
 export function softwareEvent(ncpus: number, arch: WorkloadShape['arch'] = 'arm64'): fc.Arbitrary<SoftwareEvent> {
   const cpu = biased(ncpus - 1);
-  const nr = fc.oneof(...SYSCALL_WEIGHTS.map(([n, weight]) => ({ weight, arbitrary: fc.constant(n) })));
+  const weights: [Syscall, number][] = arch === 'x86' ? [...SYSCALL_WEIGHTS, ['modify_ldt', 2]] : SYSCALL_WEIGHTS;
+  const nr = fc.oneof(...weights.map(([n, weight]) => ({ weight, arbitrary: fc.constant(n) })));
   const events: Weighted<SoftwareEvent>[] = [
     { weight: 5, arbitrary: fc.record({ k: fc.constant('syscall' as const), cpu, nr, slot, prot, task: fc.nat({ max: 7 }) }) },
     { weight: 4, arbitrary: fc.record({ k: fc.constant('access' as const), cpu, op: fc.constantFrom('load' as const, 'store' as const), slot }) },

@@ -27,6 +27,7 @@ import { runAtBoot } from './pgtable.ts';
 import { callFunctionQueue, flushTlbMmRange, TLB_FLUSH_ALL, type Csd } from './tlb.ts';
 import { INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, TlbState } from './tlbstate.ts';
 import { X86View } from './view.ts';
+import { writeLdt, type LdtStruct } from './ldt.ts';
 
 export const DEFAULT_OPTIONS: X86Options = { ncpus: 2, maxTasks: 7, bootTasks: 5, pcid: true, invpcid: true, kaslr: 0, dynAsids: TLB_NR_DYN_ASIDS };
 
@@ -48,6 +49,8 @@ export class X86Kernel extends Kernel<X86Options> {
   private readonly cpumasks = new Map<Mm, Set<number>>();
   /** How each task last entered the kernel: a syscall returns with `sysretq`, anything else with `iretq`. */
   private readonly entered = new Map<Task, Entry>();
+  /** `mm->context.ldt`, per mm. */
+  readonly ldts = new Map<Mm, LdtStruct>();
   /** `last_mm_ctx_id`. */
   private lastCtxId = INIT_MM_CTX_ID;
   /** Dynamic ASID slots handed to another mm (ghost, for statistics). */
@@ -83,6 +86,7 @@ export class X86Kernel extends Kernel<X86Options> {
     return {
       cpu, sym: this.sym, opts: this.opts, tlbstate: this.tlbstate[cpu], current: this.running[cpu], mem: this.mem,
       pti: this.mitigation.pti, cpumask: (mm) => this.mmCpumask(mm), asidReused: () => { this.asidReuse++; },
+      flushTlbMmRange: (mm, start, end) => flushTlbMmRange(this, cpu, mm, start, end),
     };
   }
 
@@ -137,7 +141,15 @@ export class X86Kernel extends Kernel<X86Options> {
   mapUserPage(mm: Mm, va: VA, prot: Prot, tgid: number): AnyHook<number> { return mapUserPage(this.mem, mm, va, prot, tgid, this.mitigation.pti); }
   clearUserPage(mm: Mm, va: VA): AnyHook<number | undefined> { return clearUserPage(this.mem, mm, va); }
   rewriteUserPage(mm: Mm, va: VA, pa: number, prot: Prot): AnyHook { return rewriteUserPage(this.mem, mm, va, pa, prot); }
-  freeMm(mm: Mm): void { freeMm(this.mem, mm, this.mitigation.pti); this.cpumasks.delete(mm); }
+  /** `__mmdrop`: `destroy_context_ldt` and `free_ldt_pgtables` with the rest. */
+  freeMm(mm: Mm): void {
+    const ldt = this.ldts.get(mm);
+    if (ldt) { this.mem.free(ldt.pa); this.ldts.delete(mm); }
+    freeMm(this.mem, mm, this.mitigation.pti);
+    this.cpumasks.delete(mm);
+  }
+
+  override writeLdt(c: number, task: Task): AnyHook { return writeLdt(this, c, task); }
   mapAtExec(mm: Mm, va: VA, prot: Prot, tgid: number): void { runAtBoot(this.mem, mapUserPage(this.mem, mm, va, prot, tgid, this.mitigation.pti)); }
 
   flushTlbMm(c: number, mm: Mm): AnyHook { return flushTlbMmRange(this, c, mm, 0, TLB_FLUSH_ALL); }

@@ -46,7 +46,10 @@ export const CPU_ENTRY_AREA_SIZE = 0x2c000;
 /**
  * Offsets inside `struct cpu_entry_area` (4.15/4.16, x86-pti.md §6c): `gdt`
  * (ro), `entry_stack_page` (RW), `tss` (ro, 3 pages), `entry_trampoline`
- * (ro, x), `exception_stacks` (RW, 6 pages: 4 IST stacks and the debug stack).
+ * (ro, x), then 6 RW pages: `exception_stacks` (20K: three IST stacks and the
+ * 8K debug stack) and, on Intel, `cpu_debug_store` (`percpu_setup_debug_store`;
+ * the AMD ptdump sample maps 20K there, the Intel one 24K). The model maps
+ * all six, as on Intel, and calls them exception stacks.
  */
 export const CEA = { gdt: 0, entry_stack_page: 0x1000, tss: 0x2000, entry_trampoline: 0x5000, exception_stacks: 0x6000 } as const;
 /** Pages per field. */

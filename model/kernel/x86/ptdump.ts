@@ -95,12 +95,17 @@ function rangeLine(start: bigint, end: bigint, level: number, prot: bigint): str
 
 /** `struct pg_state`: the range being collected. */
 interface PgState {
+  /** `start_address`. */
   start: bigint;
+  /** `current_prot`: the flags of the range. */
   prot: bigint;
+  /** `effective_prot`. */
   eff: bigint;
   /** Model level 0-3 (pgd, pud, pmd, pte); -1 is the final flush (`cr3`). */
   level: number;
+  /** Index of the current marker (`st->marker`). */
   marker: number;
+  /** Ranges finished since that marker (`st->lines`). */
   lines: number;
 }
 
@@ -154,7 +159,9 @@ export function renderPtdump(mem: PhysMem<X86Pte>, root: number, opts: PtdumpOpt
 
 /** A parsed range line. `end` of a range that wraps to 0x0 is 2^64. */
 export interface PtdumpRecord {
+  /** First VA of the range (64-bit). */
   readonly start: bigint;
+  /** First VA after the range; 2^64 when the printed end wraps to 0. */
   readonly end: bigint;
   /** The printed level name. */
   readonly level: 'pgd' | 'p4d' | 'pud' | 'pmd' | 'pte';

@@ -7,8 +7,7 @@
 // mitigation supplies those two primitives. Kernel-address flushes are not
 // modelled: the model never changes a kernel mapping after boot.
 
-import type { AnyHook } from '../../arch/ops.ts';
-import { cli, ipi, note, sti, wait } from '../../arch/x86/ops.ts';
+import { cli, ipi, note, sti, wait, type Hook } from '../../arch/x86/ops.ts';
 import type { VA } from '../../arch/va.ts';
 import type { Mm } from '../task.ts';
 import type { X86Kernel } from './kernel.ts';
@@ -33,7 +32,7 @@ export interface Csd {
 }
 
 /** `flush_tlb_mm_range(mm, start, end, vmflag)`. */
-export function* flushTlbMmRange(k: X86Kernel, c: number, mm: Mm, start: VA, end: VA): AnyHook {
+export function* flushTlbMmRange(k: X86Kernel, c: number, mm: Mm, start: VA, end: VA): Hook {
   const whole = end === TLB_FLUSH_ALL || (end - start) / 4096 > TLB_SINGLE_PAGE_FLUSH_CEILING;
   const info: FlushTlbInfo = { mm, start: whole ? 0 : start, end: whole ? TLB_FLUSH_ALL : end, new_tlb_gen: ++mm.tlbGen }; // inc_mm_tlb_gen
   if (k.tlbstate[c].loaded_mm === mm) {
@@ -46,7 +45,7 @@ export function* flushTlbMmRange(k: X86Kernel, c: number, mm: Mm, start: VA, end
 }
 
 /** `flush_tlb_func_common`: catch this CPU's loaded ASID up with the mm's `tlb_gen`. */
-function* flushTlbFuncCommon(k: X86Kernel, c: number, f: FlushTlbInfo): AnyHook {
+function* flushTlbFuncCommon(k: X86Kernel, c: number, f: FlushTlbInfo): Hook {
   const ts = k.tlbstate[c], loaded = ts.loaded_mm as Mm | undefined;
   if (!loaded) return; // loaded_mm == &init_mm
   const ctx = ts.ctxs[ts.loaded_mm_asid], mmTlbGen = loaded.tlbGen;
@@ -61,7 +60,7 @@ function* flushTlbFuncCommon(k: X86Kernel, c: number, f: FlushTlbInfo): AnyHook 
 }
 
 /** `native_flush_tlb_others` -> `smp_call_function_many(cpus, flush_tlb_func_remote, info, 1)`: queue, IPI, wait. */
-function* flushTlbOthers(k: X86Kernel, c: number, cpus: number[], info: FlushTlbInfo): AnyHook {
+function* flushTlbOthers(k: X86Kernel, c: number, cpus: number[], info: FlushTlbInfo): Hook {
   const pending = new Set(cpus);
   for (const t of cpus) {
     k.callQueue[t].push({ info, unlock: () => pending.delete(t) });
@@ -71,7 +70,7 @@ function* flushTlbOthers(k: X86Kernel, c: number, cpus: number[], info: FlushTlb
 }
 
 /** The CALL_FUNCTION IPI handler (`flush_smp_call_function_queue`): `flush_tlb_func_remote` for each queued request. */
-export function* callFunctionQueue(k: X86Kernel, c: number): AnyHook {
+export function* callFunctionQueue(k: X86Kernel, c: number): Hook {
   yield note('smp_call_function_interrupt: flush_tlb_func_remote');
   for (const csd of k.callQueue[c].splice(0)) {
     if (k.tlbstate[c].loaded_mm === csd.info.mm) yield* flushTlbFuncCommon(k, c, csd.info);

@@ -7,7 +7,9 @@
 // cpu_entry_area and ESPFIX, and INVPCID for single-page user flushes.
 // Global pages only on the user-shared parts, as 4.17's "x86/pti: enable
 // global pages for shared areas" made them (4.15 had none); the kernel
-// image is non-global.
+// image is non-global. The old LDT's slot is unmapped before its page is
+// freed, as a0e6e0831c51 (v4.20) fixed it (x86/broken/ldt-free-still-mapped
+// is 4.15's behaviour).
 
 import { ARCH_INVARIANTS } from '../../claims.ts';
 import { linuxHooks } from './lib/hooks.ts';

@@ -14,6 +14,7 @@ import type { Mm, Task } from '../../kernel/task.ts';
 import type { Expectation } from '../arm64/types.ts';
 import type { X86Symbols } from '../../kernel/x86/image.ts';
 import type { TlbState } from '../../kernel/x86/tlbstate.ts';
+import type { LdtStruct } from '../../kernel/x86/ldt.ts';
 
 /** Kernel configuration a run uses; stored with every counterexample. */
 export interface X86Options extends KernelOptions {
@@ -49,6 +50,8 @@ export interface X86Ctx {
   cpumask(mm: Mm): Set<number>;
   /** Ghost: `choose_new_asid` took a slot that held another mm (for statistics). */
   asidReused(): void;
+  /** `flush_tlb_mm_range(mm, start, end)` (arch/x86/mm/tlb.c, the kernel's). */
+  flushTlbMmRange(mm: Mm, start: VA, end: VA): Hook;
 }
 
 export interface X86Hooks {
@@ -74,6 +77,10 @@ export interface X86Hooks {
   flushTlbLocal(c: X86Ctx): Hook;
   /** `__flush_tlb_all`: everything, globals included. */
   flushTlbAll(c: X86Ctx): Hook;
+  /** `map_ldt_struct`: map a new LDT into its slot (PTI). */
+  mapLdtStruct(c: X86Ctx, mm: Mm, ldt: LdtStruct): Hook;
+  /** `unmap_ldt_struct`: unmap the old LDT's slot before its page is freed (PTI). */
+  unmapLdtStruct(c: X86Ctx, mm: Mm, ldt: LdtStruct): Hook;
 }
 
 export interface X86Mitigation {

@@ -4,6 +4,7 @@
 import type { X86Hooks } from '../types.ts';
 import { restoreCr3, saveAndSwitchToKernelCr3, switchToKernelCr3, switchToUserCr3 } from './calling.ts';
 import { ptiInit } from './pti.ts';
+import { mapLdtStruct, unmapLdtStruct } from './ldt.ts';
 import { cpuSetup } from './setup.ts';
 import { switchMmIrqsOff } from './tlb.ts';
 import { tlbFlushHooks } from './tlbflush.ts';
@@ -18,4 +19,6 @@ export const linuxHooks = (globalShared: boolean): X86Hooks => ({
   restoreCr3,
   switchMmIrqsOff: (c, _prev, next, tsk) => switchMmIrqsOff(c, next, tsk),
   ...tlbFlushHooks,
+  mapLdtStruct,
+  unmapLdtStruct,
 });
