@@ -44,6 +44,7 @@ export function formatCounterexample(c: Counterexample): string {
     const row = `  ${pad(String(t.step), 7)}${pad(`cpu${t.cpu}`, 6)}${pad(t.event < 0 ? 'boot' : `[${t.event}]`, 7)}${t.text}`;
     lines.push(here ? pc.red(row + '   <== violation') : row);
   }
+  if (!c.trace.some((t) => t.step === v.step && t.cpu === v.cpu)) lines.push(pc.red(`  ${pad(String(v.step), 7)}${pad('-', 6)}${pad('boot', 7)}the layout as booted, before any event   <== violation`));
   lines.push(`  witness: ${Object.entries(v.witness).map(([k, x]) => `${k}=${x}`).join(' ')}`);
   return lines.join('\n');
 }

@@ -25,12 +25,14 @@ import { mitigation as ngInPlace } from './arm64/safe/kpti-ng-in-place.ts';
 import { mitigation as ngSplitParked } from './arm64/safe/kpti-ng-split-while-parked.ts';
 import { mitigation as ptiPcid } from './x86/pti-pcid.ts';
 import { mitigation as ptiNopcid } from './x86/pti-nopcid.ts';
+import { mitigation as ptiNopcidGlobalText } from './x86/pti-nopcid-global-text.ts';
 import { mitigation as nopti } from './x86/nopti.ts';
 import { mitigation as ptiGlobalKernel } from './x86/broken/pti-global-kernel.ts';
 import { mitigation as ptiFlushOneUserNoop } from './x86/broken/pti-flush-one-user-noop.ts';
 import { mitigation as ptiUserCr3Noflush } from './x86/broken/pti-user-cr3-always-noflush.ts';
 import { mitigation as asidReuseNoFlush } from './x86/broken/asid-reuse-no-flush.ts';
 import { mitigation as ldtStillMapped } from './x86/broken/ldt-free-still-mapped.ts';
+import { mitigation as cloneImageToEnd } from './x86/broken/pti-clone-image-to-end.ts';
 
 export interface Bundled {
   readonly mitigation: Mitigation;
@@ -41,10 +43,10 @@ export interface Bundled {
 const at = (m: Mitigation): Bundled => ({ mitigation: m, path: `model/mitigations/${m.id}.ts` });
 
 /** Reference mitigations: what Linux merged (and the baseline without it). */
-export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiNopcid, nopti].map(at);
+export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiNopcid, ptiNopcidGlobalText, nopti].map(at);
 /** Deliberately broken mitigations, each with its expected violation and twin. */
 export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff,
-  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush, ldtStillMapped].map(at);
+  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush, ldtStillMapped, cloneImageToEnd].map(at);
 /** Changes that look broken but hold every invariant under the Arm ARM rules (shown by properties/ng-variants.test.ts). */
 export const SAFE: readonly Bundled[] = [ngLocalTlbi, ngNoFinalDsb, ngReleaseEarly, ngInPlace, ngSplitParked].map(at);
 export const BUNDLED: readonly Bundled[] = [...REFERENCE, ...BROKEN, ...SAFE];

@@ -27,7 +27,7 @@ export function sharedSetHolds(v: IsolationView, id: InvariantId): Violation | u
   for (const pa of v.userShared()) {
     const label = v.label(pa);
     if (label === 'kernel-secret' || label === 'page-table') {
-      return violation(id, 'user-shared set holds a forbidden frame', { pa: `0x${pa.toString(16)}`, label });
+      return violation(id, 'user-shared set holds a forbidden frame', { pa: `0x${pa.toString(16)}`, label, frame: v.frameName(pa) });
     }
   }
   return undefined;

@@ -48,6 +48,10 @@ export interface X86Symbols {
   readonly entry_trampoline: Sym;
   /** `init_task`, task stacks, `jiffies`: ordinary kernel data. */
   readonly init_task: Sym;
+  /** `__end_rodata_hpage_align`: the end of text and rodata, rounded up to 2 MiB (here the start of the data PMD). */
+  readonly __end_rodata_hpage_align: Sym;
+  /** `_end` rounded up to 2 MiB (`ALIGN(_end, PMD_PAGE_SIZE)`): the end of the image, data and bss included. */
+  readonly _end: Sym;
   /** `primary_crng`: the secret the kernel must not leak. */
   readonly primary_crng: Sym;
   /** `idt_table`, aliased read-only at `CPU_ENTRY_AREA_RO_IDT`. */
@@ -100,6 +104,8 @@ export function bootImage(cfg: ImageConfig): { mem: PhysMem<X86Pte>; sym: X86Sym
     const pa = mem.claim(PHYSICAL_START + pmd * PMD_SIZE + off, label, name);
     return { pa, va: imageVa(cfg.kaslr, pmd * PMD_SIZE + off) };
   };
+  /** The start of image PMD `pmd`, as a symbol with no frame claimed. */
+  const imageSym = (pmd: number): Sym => ({ pa: PHYSICAL_START + pmd * PMD_SIZE, va: imageVa(cfg.kaslr, pmd * PMD_SIZE) });
   const _text = img(0, 0, 'kernel-text', '_text');
   for (let i = 1; i < ENTRY_TEXT_PMD; i++) img(i, 0, 'kernel-text', `_text+${2 * i}M`);
   const entry_text = img(ENTRY_TEXT_PMD, 0, 'kernel-text', '__entry_text_start');
@@ -148,6 +154,7 @@ export function bootImage(cfg: ImageConfig): { mem: PhysMem<X86Pte>; sym: X86Sym
 
   const sym: X86Symbols = {
     init_top_pgt: { pa: root, va: physToVirt(root) }, _text, entry_text, entry_trampoline, init_task, primary_crng, idt_table,
+    __end_rodata_hpage_align: imageSym(DATA_PMD), _end: imageSym(DATA_PMD + 1),
     espfix_stack: { pa: espfix, va: ESPFIX_STACK_VA }, percpu,
   };
   return { mem, sym };

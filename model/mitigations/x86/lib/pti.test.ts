@@ -13,17 +13,18 @@ import { CEA, CPU_ENTRY_AREA_RO_IDT, cpuEntryArea, ESPFIX_BASE_ADDR, pgdIndex } 
 import { PTI_USER_PGD_OFFSET, runAtBoot } from '../../../kernel/x86/pgtable.ts';
 import { mitigation as ptiPcid } from '../pti-pcid.ts';
 import type { X86Ctx } from '../types.ts';
-import { ptiInit } from './pti.ts';
+import { ptiCloneKernelText, ptiInit } from './pti.ts';
 
 const base = new X86Kernel(ptiPcid, DEFAULT_OPTIONS).ctx(0);
 
 /** A booted image and `pti_init` run on it (`globalShared`: 4.17's global entry text). */
-function booted(pti: boolean, globalShared: boolean) {
+function booted(pti: boolean, globalShared: boolean, cloneTextTo?: '__end_rodata_hpage_align' | '_end') {
   const { mem, sym } = bootImage({ pti, globalKernel: !pti, globalShared, kaslr: 0, ncpus: 2 });
   const c: X86Ctx = { ...base, sym, mem, pti };
   const ops: X86Op[] = [];
   runAtBoot(mem, (function* (): Hook {
     for (const op of ptiInit(c, globalShared)) { if (op.op !== 'note') ops.push(op); yield op; }
+    if (cloneTextTo) yield* ptiCloneKernelText(c, sym[cloneTextTo].va);
   })());
   const kernel = sym.init_top_pgt.pa, user = kernel + PTI_USER_PGD_OFFSET;
   const pgdSlots = (root: number) => [...mem.frame(root)!.table!.keys()].sort((a, b) => a - b);
@@ -65,5 +66,20 @@ describe('pti_init', () => {
     const { sym, kernel, user, walkFrom } = booted(true, false);
     const k = walkFrom(kernel, sym.entry_text.va), u = walkFrom(user, sym.entry_text.va);
     expect(k.kind === 'ok' && u.kind === 'ok' && [k.leaf.G, u.leaf.G]).toEqual([false, false]);
+  });
+});
+
+describe('pti_clone_kernel_text (4.17, no PCID, pti=auto)', () => {
+  it('to __end_rodata_hpage_align: the user copy maps kernel text global and read-only, and no data', () => {
+    const { sym, kernel, user, walkFrom } = booted(true, true, '__end_rodata_hpage_align');
+    const k = walkFrom(kernel, sym._text.va), u = walkFrom(user, sym._text.va);
+    expect(u).toMatchObject({ kind: 'ok', pa: sym._text.pa, perms: { write: false } });
+    expect(k.kind === 'ok' && u.kind === 'ok' && [k.leaf.G, u.leaf.G]).toEqual([true, true]);
+    for (const s of [sym.init_task, sym.primary_crng]) expect(walkFrom(user, s.va)).toMatchObject({ kind: 'fault', reason: 'not-present' });
+  });
+
+  it('to _end (x86/broken/pti-clone-image-to-end): the user copy maps primary_crng too', () => {
+    const { sym, user, walkFrom } = booted(true, true, '_end');
+    expect(walkFrom(user, sym.primary_crng.va)).toMatchObject({ kind: 'ok', pa: sym.primary_crng.pa });
   });
 });

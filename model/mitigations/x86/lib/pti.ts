@@ -40,6 +40,19 @@ export function* ptiClonePmds(c: X86Ctx, start: VA, end: VA, global: boolean): H
   }
 }
 
+/**
+ * `pti_clone_kernel_text` (4.17 "x86/pti: Leave kernel text global for
+ * !PCID"; x86-pti.md §2b), run from `mark_rodata_ro` when
+ * `pti_kernel_image_global_ok()` (no PCID, `pti=auto`): the image from
+ * `_text` to `end` is cloned into the user tables and made global, to save
+ * TLB misses on CPUs whose every CR3 write flushes. 4.17 as merged stops at
+ * `__end_rodata_hpage_align`: text and rodata, never data.
+ */
+export function* ptiCloneKernelText(c: X86Ctx, end: VA): Hook {
+  yield note('pti_clone_kernel_text: pti_clone_pmds(_text, end, _PAGE_RW); set_memory_global');
+  yield* ptiClonePmds(c, c.sym._text.va, end, true);
+}
+
 /** `pti_init`. `globalShared`: 4.17's global entry text (4.15: none). */
 export function* ptiInit(c: X86Ctx, globalShared: boolean): Hook {
   if (!c.pti) return; // "if (!static_cpu_has(X86_FEATURE_PTI)) return;"

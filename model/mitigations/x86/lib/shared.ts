@@ -3,7 +3,7 @@
 // cpu_entry_area (IDT, GDT, entry stack, TSS, entry trampoline, exception
 // stacks) and the ESPFIX stack. The per-mm LDT is the task's own.
 
-import type { X86Symbols } from '../../../kernel/x86/image.ts';
+import type { Sym, X86Symbols } from '../../../kernel/x86/image.ts';
 import { CEA_PAGES, PMD_SIZE } from '../../../kernel/x86/layout.ts';
 
 const pages = (pa: number, n: number): number[] => Array.from({ length: n }, (_, i) => pa + i * 4096);
@@ -14,3 +14,6 @@ export function ptiUserShared(sym: X86Symbols): number[] {
     ...sym.percpu.flatMap((p) => [...pages(p.gdt, 1), ...pages(p.entry_stack, 1), ...pages(p.tss, CEA_PAGES.tss), ...pages(p.exception_stacks, CEA_PAGES.exception_stacks)]),
   ];
 }
+
+/** The image frames `pti_clone_kernel_text` adds, from `_text` to `end`. */
+export const kernelTextShared = (sym: X86Symbols, end: Sym): number[] => pages(sym._text.pa, (end.pa - sym._text.pa) / 4096);
