@@ -123,6 +123,8 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
   abstract flushTlbPage(cpu: number, mm: Mm, va: VA): AnyHook;
   /** `modify_ldt(1, ...)`: `write_ldt` (x86); other architectures have no LDT and return -ENOSYS. */
   *writeLdt(_cpu: number, _task: Task): AnyHook { yield note('-ENOSYS: no LDT on this architecture'); }
+  /** `init_new_context`'s `ldt_dup_context` at fork (x86); nothing elsewhere. */
+  *ldtDupContext(_cpu: number, _parent: Mm, _child: Task): AnyHook { /* no LDT */ }
   /** `tlb_finish_mmu` of a whole-mm teardown (`fullmm`, exit_mmap). */
   abstract tlbFlushFullMm(cpu: number, mm: Mm): AnyHook;
   /** `flush_tlb_range` (`lastLevel`: only leaf entries changed). */

@@ -59,6 +59,7 @@ export function* syscallBody(k: Kernel, c: number, ev: SyscallEvent): Hook<After
       const child = k.spawn(task);
       if (!child) return 'stay';
       child.ready = false;
+      yield* k.ldtDupContext(c, mm, child); // mm_init -> init_new_context, before dup_mmap
       yield* locked(mm, function* () {
         for (const [cva, page] of mm.pages) yield* k.mapUserPage(child.mm, cva, page.prot, child.tgid);
         yield* k.flushTlbMm(c, mm);

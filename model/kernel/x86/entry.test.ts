@@ -16,8 +16,8 @@ import { CEA, cpuEntryArea } from './layout.ts';
 const getpid: Event = { k: 'syscall', cpu: 0, nr: 'getpid', slot: 0, prot: 'r', task: 0 };
 /**
  * getpid on CPU 0, an NMI after `n` of its steps, then the rest. Read off
- * the trace: step 16 of getpid is SWITCH_TO_USER_CR3's `mov %rax, %cr3`
- * and step 17 the `popq %rsp` from the entry stack; step 8 is in
+ * the trace: step 17 of getpid is SWITCH_TO_USER_CR3's `mov %rax, %cr3`
+ * and step 18 the `popq %rsp` from the entry stack; step 8 is in
  * `do_syscall_64` (kernel CR3).
  */
 function nmiAfter(n: number, m: X86Mitigation = ptiPcid) {
@@ -37,7 +37,7 @@ function expectRun(lines: string[], from: RegExp, expected: RegExp[]): void {
 
 describe('NMI between SWITCH_TO_USER_CR3 and sysretq', () => {
   it('pti-pcid: the handler runs on the kernel CR3 (NOFLUSH), RESTORE_CR3 puts the user CR3 back (NOFLUSH), then sysretq', () => {
-    const { k, lines } = nmiAfter(16);
+    const { k, lines } = nmiAfter(17);
     expectRun(lines, /^mov %rax, %cr3 +\(pgd\(mm 1\) \(user\), pcid=0x802, NOFLUSH\)$/, [
       /\(user\), pcid=0x802, NOFLUSH\)$/,
       /^exception: NMI \(NMI\) -> pa /,
@@ -56,7 +56,7 @@ describe('NMI between SWITCH_TO_USER_CR3 and sysretq', () => {
   });
 
   it('pti-nopcid: the same switches on bit 12 alone, each a flushing CR3 write', () => {
-    const { lines } = nmiAfter(16, ptiNopcid);
+    const { lines } = nmiAfter(17, ptiNopcid);
     expectRun(lines, /^exception: NMI/, [
       /^exception: NMI/,
       /^mov %cr3, %rax -> \(pgd\(mm 1\) \(user\), pcid=0x0\)$/,

@@ -20,6 +20,8 @@ export const ENTRY = {
   swapgs_restore_regs_and_return_to_usermode: 0x600, nmi: 0x800, paranoid_exit: 0xa00,
 } as const;
 type Routine = keyof typeof ENTRY;
+/** Offset of `do_syscall_64` from `_text` (representative: any page of the main text PMDs). */
+const DO_SYSCALL_64 = 0x1000;
 
 /** Top of this CPU's entry (trampoline) stack in its cpu_entry_area: `cpu_entry_stack(cpu) + 1`. */
 export const entryStackTop = (cpu: number): number => cpuEntryArea(cpu) + CEA.entry_stack_page + 4096;
@@ -42,6 +44,8 @@ export function* syscallEntry(k: X86Kernel, c: number, nr: string): AnyHook {
   yield* k.hooks.switchToKernelCr3(k.ctx(c));
   if (k.mitigation.pti) yield* fetch(k, 'entry_SYSCALL_64_stage2');
   yield* toTaskStack(k);
+  // do_syscall_64 and the handler are ordinary kernel text (arch/x86/entry/common.c), outside the entry text.
+  yield* access('fetch', k.sym._text.va + DO_SYSCALL_64, 'do_syscall_64');
   yield note(`do_syscall_64: sys_${nr}`);
 }
 

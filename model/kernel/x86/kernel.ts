@@ -27,7 +27,7 @@ import { runAtBoot } from './pgtable.ts';
 import { callFunctionQueue, flushTlbMmRange, TLB_FLUSH_ALL, type Csd } from './tlb.ts';
 import { INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, TlbState } from './tlbstate.ts';
 import { X86View } from './view.ts';
-import { writeLdt, type LdtStruct } from './ldt.ts';
+import { ldtDupContext, writeLdt, type LdtStruct } from './ldt.ts';
 
 export const DEFAULT_OPTIONS: X86Options = { ncpus: 2, maxTasks: 7, bootTasks: 5, pcid: true, invpcid: true, kaslr: 0, dynAsids: TLB_NR_DYN_ASIDS };
 
@@ -150,6 +150,7 @@ export class X86Kernel extends Kernel<X86Options> {
   }
 
   override writeLdt(c: number, task: Task): AnyHook { return writeLdt(this, c, task); }
+  override ldtDupContext(c: number, parent: Mm, child: Task): AnyHook { return ldtDupContext(this, c, parent, child); }
   mapAtExec(mm: Mm, va: VA, prot: Prot, tgid: number): void { runAtBoot(this.mem, mapUserPage(this.mem, mm, va, prot, tgid, this.mitigation.pti)); }
 
   flushTlbMm(c: number, mm: Mm): AnyHook { return flushTlbMmRange(this, c, mm, 0, TLB_FLUSH_ALL); }

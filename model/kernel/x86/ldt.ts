@@ -6,13 +6,12 @@
 // descriptors, so its frame is labelled as the process's. The mapping and
 // unmapping are PTI code, so they are mitigation hooks.
 // Simplifications: an LDT is one page (one `LDT_ENTRY_SIZE` descriptor set);
-// the LLDT reload on each CPU (`flush_ldt`) and fork's `ldt_dup_context` are
-// not modelled (a child starts without an LDT).
+// the LLDT reload on each CPU (`flush_ldt`) is not modelled.
 
 import type { AnyHook } from '../../arch/ops.ts';
-import { note } from '../../arch/x86/ops.ts';
+import { lock, note, unlock } from '../../arch/x86/ops.ts';
 import type { VA } from '../../arch/va.ts';
-import type { Task } from '../task.ts';
+import type { Mm, Task } from '../task.ts';
 import type { X86Kernel } from './kernel.ts';
 import { LDT_BASE_ADDR } from './layout.ts';
 
@@ -27,15 +26,32 @@ export interface LdtStruct {
   readonly slot: 0 | 1;
 }
 
+/** `alloc_ldt_struct`, then `map_ldt_struct` into `slot` of the task's mm. */
+function* newLdt(k: X86Kernel, c: number, task: Task, slot: 0 | 1): AnyHook<LdtStruct> {
+  const ldt: LdtStruct = { pa: k.mem.alloc(`user(${task.tgid})`, `ldt(mm ${task.mm.id})`), slot };
+  yield* k.hooks.mapLdtStruct(k.ctx(c), task.mm, ldt);
+  return ldt;
+}
+
 /** `write_ldt`: a new LDT (a copy of the old one with the new entry), mapped in the other slot, installed; then the old one goes. */
 export function* writeLdt(k: X86Kernel, c: number, task: Task): AnyHook {
-  const mm = task.mm, old = k.ldts.get(mm), x = k.ctx(c);
-  const ldt: LdtStruct = { pa: k.mem.alloc(`user(${task.tgid})`, `ldt(mm ${mm.id})`), slot: old ? (old.slot === 0 ? 1 : 0) : 0 };
-  yield* k.hooks.mapLdtStruct(x, mm, ldt);
+  const mm = task.mm, old = k.ldts.get(mm);
+  const ldt = yield* newLdt(k, c, task, old ? (old.slot === 0 ? 1 : 0) : 0);
+  yield lock(`context.lock(mm ${mm.id})`); // install_ldt
   k.ldts.set(mm, ldt);
   yield note('install_ldt: smp_store_release(&mm->context.ldt, ldt); on_each_cpu_mask(mm_cpumask(mm), flush_ldt)');
+  yield unlock(`context.lock(mm ${mm.id})`);
   if (!old) return;
   k.beginChange(c, mm, ldtSlotVa(old.slot), { pa: old.pa, prot: 'r' });
-  yield* k.hooks.unmapLdtStruct(x, mm, old);
+  yield* k.hooks.unmapLdtStruct(k.ctx(c), mm, old);
   k.mem.free(old.pa); // free_ldt_struct
+}
+
+/** `ldt_dup_context(old_mm, mm)`: a forked child gets its own copy of the parent's LDT, in slot 0, under the parent's `context.lock`. */
+export function* ldtDupContext(k: X86Kernel, c: number, parent: Mm, child: Task): AnyHook {
+  const old = k.ldts.get(parent);
+  if (!old) return;
+  yield lock(`context.lock(mm ${parent.id})`);
+  k.ldts.set(child.mm, yield* newLdt(k, c, child, 0));
+  yield unlock(`context.lock(mm ${parent.id})`);
 }
