@@ -7,7 +7,7 @@
 
 import type { Prot } from './task.ts';
 
-export const SYSCALLS = ['getpid', 'getrandom', 'mmap', 'munmap', 'mprotect', 'fork', 'clone', 'exit', 'move_pages', 'modify_ldt'] as const;
+export const SYSCALLS = ['getpid', 'getrandom', 'mmap', 'munmap', 'mprotect', 'fork', 'clone', 'exit', 'move_pages', 'modify_ldt', 'perf_event_open', 'close'] as const;
 export type Syscall = (typeof SYSCALLS)[number];
 
 /** Something software does: it runs kernel code on `cpu`. */

@@ -123,6 +123,12 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
   abstract flushTlbPage(cpu: number, mm: Mm, va: VA): AnyHook;
   /** `modify_ldt(1, ...)`: `write_ldt` (x86); other architectures have no LDT and return -ENOSYS. */
   *writeLdt(_cpu: number, _task: Task): AnyHook { yield note('-ENOSYS: no LDT on this architecture'); }
+  /** After a user instruction (a load, a store, SYSCALL) a PEBS event samples: the processor's record (x86, while perf holds the PMU); nothing elsewhere. */
+  *pebsAssist(_cpu: number): AnyHook { /* no PEBS */ }
+  /** `perf_event_open` -> `x86_reserve_hardware` (x86: maps the PEBS buffers); nothing elsewhere. */
+  *perfEventOpen(_cpu: number, _task: Task): AnyHook { /* no DS buffers */ }
+  /** `close` of the task's perf event (or exit) -> `x86_release_hardware`; nothing elsewhere. */
+  *perfEventClose(_cpu: number, _task: Task): AnyHook { /* no DS buffers */ }
   /** `init_new_context`'s `ldt_dup_context` at fork (x86); nothing elsewhere. */
   *ldtDupContext(_cpu: number, _parent: Mm, _child: Task): AnyHook { /* no LDT */ }
   /** `tlb_finish_mmu` of a whole-mm teardown (`fullmm`, exit_mmap). */
@@ -209,6 +215,7 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
   }
 
   private *syscall(c: number, ev: Extract<Event, { k: 'syscall' }>): AnyHook {
+    yield* this.pebsAssist(c); // the SYSCALL instruction retires at CPL 3 and may be sampled too
     yield* this.enterFromUser(c, 'syscall', ev.nr);
     yield this.irqMask(false); // local_irq_enable: syscalls run with IRQs on
     this.changes[c] = [];
@@ -224,7 +231,7 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
     const mm = this.running[c]!.mm;
     if (!mm.pages.has(va) && this.unmapped(mm).has(va)) this.stats.el0AccessAfterMunmap++;
     const r = (yield { op: 'user', kind: op, va }) as AccessResult;
-    if (!r.fault) return;
+    if (!r.fault) return yield* this.pebsAssist(c);
     yield* this.enterFromUser(c, 'fault', r.fault);
     yield* this.retToUser(c);
   }

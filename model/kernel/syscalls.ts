@@ -79,6 +79,14 @@ export function* syscallBody(k: Kernel, c: number, ev: SyscallEvent): Hook<After
       yield* k.writeLdt(c, task);
       yield unlock(`ldt_usr_sem(mm ${mm.id})`);
       return 'stay';
+    case 'perf_event_open':
+      // x86_pmu_event_init -> x86_reserve_hardware: the first event maps the PEBS buffers (x86).
+      yield* k.perfEventOpen(c, task);
+      return 'stay';
+    case 'close':
+      // Of the task's perf event fd: hw_perf_event_destroy -> x86_release_hardware: the last event unmaps and frees them.
+      yield* k.perfEventClose(c, task);
+      return 'stay';
     case 'exit':
       return yield* exit(k, c, task);
   }
@@ -122,6 +130,7 @@ function* locked(mm: Mm, body: () => Hook): Hook {
  * then are the pages freed (`tlb_flush_mmu_free`). Then schedule.
  */
 function* exit(k: Kernel, c: number, task: Task): Hook<After> {
+  yield* k.perfEventClose(c, task); // exit_files: perf_release of the task's event
   task.alive = false;
   const mm = task.mm, mem = k.mem;
   if (--mm.users === 0) {

@@ -33,6 +33,7 @@ import { mitigation as ptiUserCr3Noflush } from './x86/broken/pti-user-cr3-alway
 import { mitigation as asidReuseNoFlush } from './x86/broken/asid-reuse-no-flush.ts';
 import { mitigation as ldtStillMapped } from './x86/broken/ldt-free-still-mapped.ts';
 import { mitigation as cloneImageToEnd } from './x86/broken/pti-clone-image-to-end.ts';
+import { mitigation as dsLocalFlush } from './x86/broken/ds-cea-local-flush.ts';
 
 export interface Bundled {
   readonly mitigation: Mitigation;
@@ -46,7 +47,7 @@ const at = (m: Mitigation): Bundled => ({ mitigation: m, path: `model/mitigation
 export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiNopcid, ptiNopcidGlobalText, nopti].map(at);
 /** Deliberately broken mitigations, each with its expected violation and twin. */
 export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff,
-  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush, ldtStillMapped, cloneImageToEnd].map(at);
+  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush, ldtStillMapped, cloneImageToEnd, dsLocalFlush].map(at);
 /** Changes that look broken but hold every invariant under the Arm ARM rules (shown by properties/ng-variants.test.ts). */
 export const SAFE: readonly Bundled[] = [ngLocalTlbi, ngNoFinalDsb, ngReleaseEarly, ngInPlace, ngSplitParked].map(at);
 export const BUNDLED: readonly Bundled[] = [...REFERENCE, ...BROKEN, ...SAFE];

@@ -20,7 +20,7 @@ const show = (o: { pa?: number; fault?: string }): string => (o.fault ? `${o.fau
 function allowed(v: IsolationView, a: AccessEffect): Judged[] {
   const task = v.current(a.cpu);
   if (!task) return [{ fault: 'translation' }];
-  const write = a.access === 'store' || a.access === 'sttr' || a.access === 'uwrite';
+  const write = a.access === 'store' || a.access === 'sttr' || a.access === 'uwrite' || a.access === 'iwrite';
   const old = v.inFlight(task.mm, a.va).map((p): Judged => (!write || p.prot === 'rw' ? { pa: p.pa } : { fault: 'permission' }));
   return [v.ideal(task.mm, a.va, write, 'software'), v.ideal(task.mm, a.va, write, 'walker'), ...old];
 }

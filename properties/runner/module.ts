@@ -15,7 +15,7 @@ const fn = z.custom<(...a: unknown[]) => unknown>((v) => typeof v === 'function'
 const hooks = <H extends string>(names: readonly H[]) =>
   z.object(Object.fromEntries(names.map((h) => [h, fn])) as Record<H, typeof fn>).extend({ layout: fn.optional() });
 const ARM64_HOOKS = ['cpuSetup', 'el0Entry', 'el0Exit', 'el1Entry', 'el1Exit', 'switchMm', 'flushTlbMm', 'flushTlbPage', 'flushTlbRange', 'uaccessEnable', 'uaccessDisable'] as const;
-const X86_HOOKS = ['cpuSetup', 'switchToKernelCr3', 'switchToUserCr3', 'saveAndSwitchToKernelCr3', 'restoreCr3', 'switchMmIrqsOff', 'flushTlbOneUser', 'flushTlbOneKernel', 'flushTlbLocal', 'flushTlbAll', 'mapLdtStruct', 'unmapLdtStruct'] as const;
+const X86_HOOKS = ['cpuSetup', 'switchToKernelCr3', 'switchToUserCr3', 'saveAndSwitchToKernelCr3', 'restoreCr3', 'switchMmIrqsOff', 'flushTlbOneUser', 'flushTlbOneKernel', 'flushTlbLocal', 'flushTlbAll', 'mapLdtStruct', 'unmapLdtStruct', 'dsUpdateCea', 'dsClearCea'] as const;
 
 const common = {
   id: z.string().min(1),

@@ -33,7 +33,7 @@ type Weighted<T> = { weight: number; arbitrary: fc.Arbitrary<T> };
 
 export function softwareEvent(ncpus: number, arch: WorkloadShape['arch'] = 'arm64'): fc.Arbitrary<SoftwareEvent> {
   const cpu = biased(ncpus - 1);
-  const weights: [Syscall, number][] = arch === 'x86' ? [...SYSCALL_WEIGHTS, ['modify_ldt', 2]] : SYSCALL_WEIGHTS;
+  const weights: [Syscall, number][] = arch === 'x86' ? [...SYSCALL_WEIGHTS, ['modify_ldt', 2], ['perf_event_open', 3], ['close', 3]] : SYSCALL_WEIGHTS;
   const nr = fc.oneof(...weights.map(([n, weight]) => ({ weight, arbitrary: fc.constant(n) })));
   const events: Weighted<SoftwareEvent>[] = [
     { weight: 5, arbitrary: fc.record({ k: fc.constant('syscall' as const), cpu, nr, slot, prot, task: fc.nat({ max: 7 }) }) },

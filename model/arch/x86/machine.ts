@@ -244,9 +244,9 @@ export class X86Machine {
     return [{ ...permCheck(w.perms, kind, cpl), pa: w.pa, entry }];
   }
 
-  /** An access by the kernel at the current CPL; `uread`/`uwrite` are judged as user-mode accesses (recorded at el 0). */
+  /** An access by the kernel at the current CPL; `uread`/`uwrite` are judged as user-mode accesses (recorded at el 0), `iwrite` as supervisor-mode whatever the CPL. */
   kernelAccess(cpu: X86Cpu, kind: X86AccessKind, va: VA, sym: string): X86AccessResult {
-    return this.recordAccess(cpu, va, kind, kind === 'uread' || kind === 'uwrite' ? 3 : cpu.CPL, sym);
+    return this.recordAccess(cpu, va, kind, kind === 'uread' || kind === 'uwrite' ? 3 : kind === 'iwrite' ? 0 : cpu.CPL, sym);
   }
 
   /** A load or store by user code at CPL 3. */
@@ -275,7 +275,7 @@ export class X86Machine {
  * user pages are allowed (SMEP not modelled).
  */
 export function permCheck(p: X86Perms, kind: X86AccessKind | 'load' | 'store', cpl: 0 | 3): { fault?: 'permission' } {
-  const write = kind === 'write' || kind === 'uwrite' || kind === 'store';
+  const write = kind === 'write' || kind === 'uwrite' || kind === 'iwrite' || kind === 'store';
   const ok = (cpl === 0 || p.user) && (!write || p.write) && (kind !== 'fetch' || !p.nx);
   return ok ? {} : { fault: 'permission' };
 }

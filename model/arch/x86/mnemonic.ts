@@ -32,7 +32,7 @@ function invpcidText(op: Extract<X86Op, { op: 'invpcid' }>): string {
   return `invpcid type=${op.type} (${INVPCID_NAME[op.type]})${args}`;
 }
 
-const ACCESS = { read: 'read', write: 'write', fetch: 'fetch', uread: 'copy_from_user', uwrite: 'copy_to_user' } as const;
+const ACCESS = { read: 'read', write: 'write', fetch: 'fetch', uread: 'copy_from_user', uwrite: 'copy_to_user', iwrite: 'implicit write' } as const;
 
 export function mnemonic(op: X86Op, m: MnemonicCtx): string {
   switch (op.op) {

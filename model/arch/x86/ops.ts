@@ -18,9 +18,11 @@ import type { X86Pte } from './pte.ts';
  * `copy_from_user`/`copy_to_user` between `stac` and `clac` (`uread`,
  * `uwrite`): a CPL 0 access that must only reach what the user mapping
  * grants, so the model judges it with user-mode rights (as arm64's
- * `ldtr`/`sttr`).
+ * `ldtr`/`sttr`). `iwrite` is a store the processor makes on its own at
+ * any CPL, an implicit supervisor-mode access (SDM §4.6): a PEBS record
+ * written to the DS buffer.
  */
-export type X86AccessKind = 'read' | 'write' | 'fetch' | 'uread' | 'uwrite';
+export type X86AccessKind = 'read' | 'write' | 'fetch' | 'uread' | 'uwrite' | 'iwrite';
 
 /** Hardware events that enter the kernel: SYSCALL, a maskable interrupt (a device's, or an IPI's), an NMI, or an exception (#PF, #GP...). */
 export type ExceptionType = 'syscall' | 'irq' | 'ipi' | 'nmi' | 'fault';

@@ -7,7 +7,7 @@ import { inRange, invalidCommon, isVa, notAnOp } from '../validate.ts';
 import type { X86Op } from './ops.ts';
 import type { X86Pte } from './pte.ts';
 
-const ACCESS = ['read', 'write', 'fetch', 'uread', 'uwrite'];
+const ACCESS = ['read', 'write', 'fetch', 'uread', 'uwrite', 'iwrite'];
 const EXCEPTION = ['syscall', 'irq', 'ipi', 'nmi', 'fault'];
 const FLAGS = ['P', 'RW', 'US', 'PWT', 'PCD', 'A', 'D', 'PS', 'G', 'NX'] as const;
 

@@ -24,7 +24,8 @@ import { bootImage, ESPFIX_STACK_VA, type X86Symbols } from './image.ts';
 import { CEA, CPU_ENTRY_AREA_RO_IDT, LDT_BASE_ADDR, USER_SLOTS, cpuEntryArea, physToVirt } from './layout.ts';
 import { clearUserPage, freeMm, mapUserPage, newMm, rewriteUserPage } from './mm.ts';
 import { runAtBoot } from './pgtable.ts';
-import { callFunctionQueue, flushTlbMmRange, TLB_FLUSH_ALL, type Csd } from './tlb.ts';
+import { callFunctionQueue, flushTlbKernelRange, flushTlbMmRange, TLB_FLUSH_ALL, type Csd } from './tlb.ts';
+import { pebsBufferVa, x86ReleaseHardware, x86ReserveHardware } from './ds.ts';
 import { INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, TlbState } from './tlbstate.ts';
 import { X86View } from './view.ts';
 import { ldtDupContext, writeLdt, type LdtStruct } from './ldt.ts';
@@ -51,6 +52,12 @@ export class X86Kernel extends Kernel<X86Options> {
   private readonly entered = new Map<Task, Entry>();
   /** `mm->context.ldt`, per mm. */
   readonly ldts = new Map<Mm, LdtStruct>();
+  /** `pmc_refcount`: perf events holding the PMU (and the DS buffers). */
+  pmcRefcount = 0;
+  /** Tasks holding a perf event (one each, a simplification). */
+  readonly perfEvents = new Set<Task>();
+  /** Per CPU: the PEBS buffer's frame while perf has it mapped (`hwev->ds_pebs_vaddr`). */
+  readonly pebsBuffers: (number | undefined)[];
   /** `last_mm_ctx_id`. */
   private lastCtxId = INIT_MM_CTX_ID;
   /** Dynamic ASID slots handed to another mm (ghost, for statistics). */
@@ -58,7 +65,7 @@ export class X86Kernel extends Kernel<X86Options> {
   /** CPU 0 has run `mm_init`: other CPUs may start tasks. */
   initDone = false;
   readonly userSlots = USER_SLOTS;
-  /** VAs a speculative fill may target: user slots, kernel symbols, direct-map aliases, the cpu_entry_area, ESPFIX, the LDT. */
+  /** VAs a speculative fill may target: user slots, kernel symbols, direct-map aliases, the cpu_entry_area (PEBS buffers included), ESPFIX, the LDT. */
   readonly vaCatalogue: readonly VA[];
   readonly view: X86View = new X86View(this);
 
@@ -73,9 +80,11 @@ export class X86Kernel extends Kernel<X86Options> {
     this.nmiPending = new Array(opts.ncpus).fill(false);
     this.inNmi = new Array(opts.ncpus).fill(false);
     this.nmiReady = new Array(opts.ncpus).fill(false);
+    this.pebsBuffers = new Array(opts.ncpus).fill(undefined);
     this.vaCatalogue = [
       ...USER_SLOTS, sym._text.va, sym.entry_text.va, sym.init_task.va, sym.primary_crng.va, physToVirt(sym.primary_crng.pa),
-      CPU_ENTRY_AREA_RO_IDT, cpuEntryArea(0) + CEA.entry_trampoline, cpuEntryArea(0) + CEA.entry_stack_page, ESPFIX_STACK_VA, LDT_BASE_ADDR,
+      CPU_ENTRY_AREA_RO_IDT, cpuEntryArea(0) + CEA.entry_trampoline, cpuEntryArea(0) + CEA.entry_stack_page, pebsBufferVa(0), pebsBufferVa(1),
+      ESPFIX_STACK_VA, LDT_BASE_ADDR,
     ];
   }
 
@@ -87,6 +96,7 @@ export class X86Kernel extends Kernel<X86Options> {
       cpu, sym: this.sym, opts: this.opts, tlbstate: this.tlbstate[cpu], current: this.running[cpu], mem: this.mem,
       pti: this.mitigation.pti, cpumask: (mm) => this.mmCpumask(mm), asidReused: () => { this.asidReuse++; },
       flushTlbMmRange: (mm, start, end) => flushTlbMmRange(this, cpu, mm, start, end),
+      flushTlbKernelRange: (start, end) => flushTlbKernelRange(this, cpu, start, end),
     };
   }
 
@@ -150,6 +160,18 @@ export class X86Kernel extends Kernel<X86Options> {
   }
 
   override writeLdt(c: number, task: Task): AnyHook { return writeLdt(this, c, task); }
+  override *pebsAssist(c: number): AnyHook {
+    if (this.pebsBuffers[c] !== undefined) yield* access('iwrite', pebsBufferVa(c), 'PEBS record (the PEBS assist, via the DS area)');
+  }
+  override *perfEventOpen(c: number, task: Task): AnyHook {
+    if (this.perfEvents.has(task)) return; // simplification: one event per task
+    this.perfEvents.add(task);
+    yield* x86ReserveHardware(this, c);
+  }
+  override *perfEventClose(c: number, task: Task): AnyHook {
+    if (!this.perfEvents.delete(task)) return; // -EBADF: no event open
+    yield* x86ReleaseHardware(this, c);
+  }
   override ldtDupContext(c: number, parent: Mm, child: Task): AnyHook { return ldtDupContext(this, c, parent, child); }
   mapAtExec(mm: Mm, va: VA, prot: Prot, tgid: number): void { runAtBoot(this.mem, mapUserPage(this.mem, mm, va, prot, tgid, this.mitigation.pti)); }
 

@@ -49,9 +49,11 @@ export const CPU_ENTRY_AREA_SIZE = 0x2c000;
  * (ro, x), then 6 RW pages: `exception_stacks` (20K: three IST stacks and the
  * 8K debug stack) and, on Intel, `cpu_debug_store` (`percpu_setup_debug_store`;
  * the AMD ptdump sample maps 20K there, the Intel one 24K). The model maps
- * all six, as on Intel, and calls them exception stacks.
+ * all six, as on Intel, and calls them exception stacks. Then, on Intel,
+ * `cpu_debug_buffers`: `bts_buffer` and `pebs_buffer` (16 pages each, not
+ * present until perf reserves them; see ds.ts). 176K in all: the stride.
  */
-export const CEA = { gdt: 0, entry_stack_page: 0x1000, tss: 0x2000, entry_trampoline: 0x5000, exception_stacks: 0x6000 } as const;
+export const CEA = { gdt: 0, entry_stack_page: 0x1000, tss: 0x2000, entry_trampoline: 0x5000, exception_stacks: 0x6000, bts_buffer: 0xc000, pebs_buffer: 0x1c000 } as const;
 /** Pages per field. */
 export const CEA_PAGES = { gdt: 1, entry_stack_page: 1, tss: 3, entry_trampoline: 1, exception_stacks: 6 } as const;
 /** `get_cpu_entry_area(cpu)`. */

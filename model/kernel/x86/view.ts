@@ -57,7 +57,10 @@ export class X86View implements IsolationView {
   reachableBelow(): readonly Reach[] { return []; }
   label(pa: number): Label { return this.k.mem.label(pa); }
   frameName(pa: number): string { return this.k.mem.frame(pa)?.name ?? 'free'; }
+  /** The mitigation's declared set, and the PEBS buffers while perf has them mapped in the cpu_entry_area (ds.ts). */
   userShared(): ReadonlySet<number> { return (this.shared ??= new Set(this.k.mitigation.userShared(this.k.sym))); }
+  share(pa: number): void { (this.userShared() as Set<number>).add(pa); }
+  unshare(pa: number): void { (this.userShared() as Set<number>).delete(pa); }
   current(cpu: number) { return this.k.running[cpu]; }
 
   /** A walk of the mm's user page table (the user copy under PTI); x86 walks see every store at once, so both views agree. */

@@ -52,6 +52,8 @@ export interface X86Ctx {
   asidReused(): void;
   /** `flush_tlb_mm_range(mm, start, end)` (arch/x86/mm/tlb.c, the kernel's). */
   flushTlbMmRange(mm: Mm, start: VA, end: VA): Hook;
+  /** `flush_tlb_kernel_range(start, end)`: every online CPU, this mitigation's `flushTlbOneKernel` per page. */
+  flushTlbKernelRange(start: VA, end: VA): Hook;
 }
 
 export interface X86Hooks {
@@ -81,6 +83,10 @@ export interface X86Hooks {
   mapLdtStruct(c: X86Ctx, mm: Mm, ldt: LdtStruct): Hook;
   /** `unmap_ldt_struct`: unmap the old LDT's slot before its page is freed (PTI). */
   unmapLdtStruct(c: X86Ctx, mm: Mm, ldt: LdtStruct): Hook;
+  /** `ds_update_cea`: map a PEBS buffer page at `cea` in a cpu_entry_area. */
+  dsUpdateCea(c: X86Ctx, cea: VA, pa: number): Hook;
+  /** `ds_clear_cea`: unmap it, before the page is freed. */
+  dsClearCea(c: X86Ctx, cea: VA): Hook;
 }
 
 export interface X86Mitigation {

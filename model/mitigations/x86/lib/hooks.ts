@@ -4,6 +4,7 @@
 import type { X86Hooks } from '../types.ts';
 import { restoreCr3, saveAndSwitchToKernelCr3, switchToKernelCr3, switchToUserCr3 } from './calling.ts';
 import { ptiInit } from './pti.ts';
+import { dsHooks } from './ds.ts';
 import { mapLdtStruct, unmapLdtStruct } from './ldt.ts';
 import { cpuSetup } from './setup.ts';
 import { switchMmIrqsOff } from './tlb.ts';
@@ -21,4 +22,5 @@ export const linuxHooks = (globalShared: boolean): X86Hooks => ({
   ...tlbFlushHooks,
   mapLdtStruct,
   unmapLdtStruct,
+  ...dsHooks(globalShared),
 });
