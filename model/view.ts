@@ -92,6 +92,8 @@ export interface IsolationView {
   frameName(pa: number): string;
   /** Frames user code may reach besides its own (the mitigation's declared user-shared set). */
   userShared(): ReadonlySet<number>;
+  /** Changes whenever a frame's label or the user-shared set may have changed (for memoised judgements). */
+  labelEpoch(): number;
   /** The task running on `cpu`, if any. */
   current(cpu: number): { readonly tgid: number; readonly mm: Mm } | undefined;
   /** Where `va` goes in `mm`'s own tables for a user access: as software wrote them, or as the walker sees them now. */

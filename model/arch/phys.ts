@@ -37,6 +37,8 @@ export class PhysMem<E> {
   version = 0;
   /** Bumped when the shape of the table graph may change (a table entry written or replaced, a table freed). */
   shape = 0;
+  /** Bumped whenever a frame's label changes (claim, alloc, free): lets judges of labels memoise. */
+  labels = 0;
   /** Allocations so far (frame epochs). */
   private epochs = 0;
   private freeList: number[] = [];
@@ -54,6 +56,7 @@ export class PhysMem<E> {
     c.version = this.version;
     c.shape = this.shape;
     c.epochs = this.epochs;
+    c.labels = this.labels;
     return c;
   }
 
@@ -64,6 +67,7 @@ export class PhysMem<E> {
   claim(pa: number, label: Label, name: string, table = false): number {
     if (!this.frames.has(pa)) this.sorted = undefined;
     this.frames.set(pa, { label, name, table: table ? new Map() : undefined, epoch: ++this.epochs });
+    this.labels++;
     if (pa >= this.next) this.next = pa + FRAME;
     return pa;
   }
@@ -94,6 +98,7 @@ export class PhysMem<E> {
     if (!f) return;
     if (f.table) this.shape++;
     f.label = 'free'; f.name = 'free'; f.table = undefined;
+    this.labels++;
     this.freeList.push(pa);
     this.freeList.sort((a, b) => a - b);
     this.version++;

@@ -11,12 +11,12 @@ import type { Label } from '../../model/arch/phys.ts';
 import { vaHex } from '../../model/arch/va.ts';
 import type { IsolationView, Reach } from '../../model/view.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
-import { forbidden, rank, sharedSetHolds } from './frames.ts';
+import { forbiddenMemo, rank, sharedSetHolds } from './frames.ts';
 
 function checkCpu(v: IsolationView, c: number, shared: ReadonlySet<number>): Violation | undefined {
   if (!v.atUser(c)) return undefined;
   const task = v.current(c), mine = task ? `user(${task.tgid})` : undefined;
-  const ok = (pa: number, l: Label) => l === mine || shared.has(pa);
+  const ok = (pa: number, l: Label) => l === mine || shared.has(pa), key = mine ?? 'idle';
   const report = (rule: string, via: string, r: Reach, bad: { pa: number; label: Label }) => violation('el0-isolation', rule, {
     cpu: c, via, va: vaHex(r.vaBase + (bad.pa - r.pa)), pa: `0x${bad.pa.toString(16)}`, label: bad.label, frame: v.frameName(bad.pa), descriptor: r.text,
   });
@@ -24,7 +24,7 @@ function checkCpu(v: IsolationView, c: number, shared: ReadonlySet<number>): Vio
   let worst: { root: string; r: Reach; bad: { pa: number; label: Label } } | undefined;
   for (const root of v.roots(c)) {
     for (const r of v.reachable(root.pa, root.upper)) {
-      const bad = forbidden(v, r.pa, r.size, ok);
+      const bad = forbiddenMemo(v, r.pa, r.size, key, ok);
       if (bad && (!worst || rank(bad.label) < rank(worst.bad.label))) worst = { root: root.name, r, bad };
       if (worst && rank(worst.bad.label) === 0) break;
     }
@@ -34,13 +34,13 @@ function checkCpu(v: IsolationView, c: number, shared: ReadonlySet<number>): Vio
   for (const t of v.cachedTables(c)) {
     if (t.tag !== tag) continue;
     for (const r of v.reachableBelow(t)) {
-      const bad = forbidden(v, r.pa, r.size, ok);
+      const bad = forbiddenMemo(v, r.pa, r.size, key, ok);
       if (bad) return report('user code reaches a frame through the walk cache', `walk-cache entry L${t.level} tag=${t.tag} from ${t.owner}`, r, bad);
     }
   }
   for (const e of v.cached(c)) {
     if (e.tag !== undefined && e.tag !== tag) continue;
-    const bad = forbidden(v, e.pa, e.size, ok);
+    const bad = forbiddenMemo(v, e.pa, e.size, key, ok);
     if (bad) return report('user code reaches a frame through the TLB', `TLB entry ${e.tag === undefined ? 'global' : `tag=${e.tag}`} from ${e.owner}`, e, bad);
   }
   return undefined;

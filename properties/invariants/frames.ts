@@ -22,6 +22,25 @@ export function forbidden(v: IsolationView, pa: number, size: number, ok: (pa: n
   return worst;
 }
 
+const memo = new WeakMap<IsolationView, { epoch: number; results: Map<string, ReturnType<typeof forbidden>> }>();
+
+/**
+ * `forbidden`, memoised per view while no label and no user-shared frame
+ * changes (`labelEpoch`): block and PMD entries cover 512 frames, judged at
+ * every step. `key` names what `ok` depends on besides those.
+ */
+export function forbiddenMemo(v: IsolationView, pa: number, size: number, key: string, ok: (pa: number, l: Label) => boolean): ReturnType<typeof forbidden> {
+  if (size <= FRAME) return forbidden(v, pa, size, ok);
+  const epoch = v.labelEpoch();
+  let m = memo.get(v);
+  if (!m || m.epoch !== epoch) memo.set(v, (m = { epoch, results: new Map() }));
+  const k = `${pa}:${size}:${key}`;
+  if (m.results.has(k)) return m.results.get(k);
+  const r = forbidden(v, pa, size, ok);
+  m.results.set(k, r);
+  return r;
+}
+
 /** The user-shared set may never hold `kernel-secret` or `page-table` frames (DESIGN.md). */
 export function sharedSetHolds(v: IsolationView, id: InvariantId): Violation | undefined {
   for (const pa of v.userShared()) {

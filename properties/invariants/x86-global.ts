@@ -8,7 +8,7 @@
 import { vaHex } from '../../model/arch/va.ts';
 import { describe } from '../../model/arch/x86/pte.ts';
 import { entrySize } from '../../model/arch/x86/tlb.ts';
-import { forbidden, sharedSetHolds } from './frames.ts';
+import { forbiddenMemo, sharedSetHolds } from './frames.ts';
 import { violation, type Invariant } from './types.ts';
 
 export const x86Global: Invariant = {
@@ -20,7 +20,7 @@ export const x86Global: Invariant = {
     for (const e of step.effects) {
       if (e.kind !== 'fill' || !('global' in e.entry) || !e.entry.global) continue;
       const shared = v.userShared(), entry = e.entry;
-      const bad = forbidden(v, entry.pa, entrySize(entry), (pa) => shared.has(pa));
+      const bad = forbiddenMemo(v, entry.pa, entrySize(entry), 'shared', (pa) => shared.has(pa));
       if (!bad) continue;
       return violation('x86-global', 'a global TLB entry maps a frame outside the user-shared set', {
         cpu: e.cpu, va: vaHex(entry.vaBase + (bad.pa - entry.pa)), pa: `0x${bad.pa.toString(16)}`, label: bad.label,

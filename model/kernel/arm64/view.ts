@@ -62,6 +62,8 @@ export class Arm64View implements IsolationView {
   label(pa: number): Label { return this.k.machine.mem.label(pa); }
   frameName(pa: number): string { return this.k.machine.mem.frame(pa)?.name ?? 'free'; }
   userShared(): ReadonlySet<number> { return new Set(this.k.mitigation.userShared(this.k.sym)); }
+  /** The shared set is fixed at boot here. */
+  labelEpoch(): number { return this.k.machine.mem.labels; }
   current(cpu: number) { return this.k.running[cpu]; }
 
   ideal(mm: Mm, va: VA, write: boolean, view: 'software' | 'walker'): Judged {

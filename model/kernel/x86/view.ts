@@ -31,6 +31,7 @@ function cached(e: X86TlbEntry): Cached {
 export class X86View implements IsolationView {
   readonly globalTags = false;
   private shared?: ReadonlySet<number>;
+  private sharedEpoch = 0;
   constructor(private readonly k: X86Kernel) {}
 
   get ncpus(): number { return this.k.machine.cpus.length; }
@@ -59,8 +60,10 @@ export class X86View implements IsolationView {
   frameName(pa: number): string { return this.k.mem.frame(pa)?.name ?? 'free'; }
   /** The mitigation's declared set, and the PEBS buffers while perf has them mapped in the cpu_entry_area (ds.ts). */
   userShared(): ReadonlySet<number> { return (this.shared ??= new Set(this.k.mitigation.userShared(this.k.sym))); }
-  share(pa: number): void { (this.userShared() as Set<number>).add(pa); }
-  unshare(pa: number): void { (this.userShared() as Set<number>).delete(pa); }
+  share(pa: number): void { (this.userShared() as Set<number>).add(pa); this.sharedEpoch++; }
+  unshare(pa: number): void { (this.userShared() as Set<number>).delete(pa); this.sharedEpoch++; }
+  /** Both counters only grow, so their sum changes whenever either does. */
+  labelEpoch(): number { return this.k.mem.labels + this.sharedEpoch; }
   current(cpu: number) { return this.k.running[cpu]; }
 
   /** A walk of the mm's user page table (the user copy under PTI); x86 walks see every store at once, so both views agree. */
