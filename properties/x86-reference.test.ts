@@ -11,6 +11,7 @@ import { mitigation as nopti } from '../model/mitigations/x86/nopti.ts';
 import { mitigation as ptiNopcid } from '../model/mitigations/x86/pti-nopcid.ts';
 import { mitigation as ptiNopcidGlobalText } from '../model/mitigations/x86/pti-nopcid-global-text.ts';
 import { mitigation as ptiPcid } from '../model/mitigations/x86/pti-pcid.ts';
+import { mitigation as ptiPcid415 } from '../model/mitigations/x86/pti-pcid-4.15.ts';
 import type { X86Mitigation, X86Options } from '../model/mitigations/x86/types.ts';
 import { checkInvariant } from './check.ts';
 
@@ -23,6 +24,7 @@ const CONFIGS: { name: string; m: X86Mitigation; kernel: Partial<X86Options>; ex
   { name: 'pti-pcid, 2 ASID slots', m: ptiPcid, kernel: { dynAsids: 2 }, expect: ALL },
   { name: 'pti-pcid, 6 ASID slots, KASLR', m: ptiPcid, kernel: { kaslr: 0x1f00_0000 }, expect: NO_REUSE },
   { name: 'pti-pcid without INVPCID, 3 ASID slots', m: ptiPcid, kernel: { invpcid: false, dynAsids: 3 }, expect: ALL },
+  { name: 'pti-pcid-4.15 (nothing global), 3 ASID slots', m: ptiPcid415, kernel: { dynAsids: 3 }, expect: ALL },
   { name: 'pti-nopcid', m: ptiNopcid, kernel: {}, expect: NO_REUSE },
   { name: 'pti-nopcid with global kernel text (pti=auto)', m: ptiNopcidGlobalText, kernel: {}, expect: NO_REUSE },
   { name: 'nopti, 2 ASID slots', m: nopti, kernel: { dynAsids: 2 }, expect: ALL },

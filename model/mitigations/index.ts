@@ -25,6 +25,7 @@ import { mitigation as ngInPlace } from './arm64/safe/kpti-ng-in-place.ts';
 import { mitigation as ngSplitParked } from './arm64/safe/kpti-ng-split-while-parked.ts';
 import { mitigation as ptiPcid } from './x86/pti-pcid.ts';
 import { mitigation as ptiNopcid } from './x86/pti-nopcid.ts';
+import { mitigation as ptiPcid415 } from './x86/pti-pcid-4.15.ts';
 import { mitigation as ptiNopcidGlobalText } from './x86/pti-nopcid-global-text.ts';
 import { mitigation as nopti } from './x86/nopti.ts';
 import { mitigation as ptiGlobalKernel } from './x86/broken/pti-global-kernel.ts';
@@ -44,7 +45,7 @@ export interface Bundled {
 const at = (m: Mitigation): Bundled => ({ mitigation: m, path: `model/mitigations/${m.id}.ts` });
 
 /** Reference mitigations: what Linux merged (and the baseline without it). */
-export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiNopcid, ptiNopcidGlobalText, nopti].map(at);
+export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiPcid415, ptiNopcid, ptiNopcidGlobalText, nopti].map(at);
 /** Deliberately broken mitigations, each with its expected violation and twin. */
 export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff,
   ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush, ldtStillMapped, cloneImageToEnd, dsLocalFlush].map(at);
