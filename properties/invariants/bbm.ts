@@ -45,7 +45,7 @@ export function bbmViolation(m: Machine, s: Store): Violation | undefined {
       const r = descriptorBbm(e.leaf, s.desc, s.level);
       if (r) return report(e.leaf, r, `cached in cpu${cpu.id}'s TLB (asid ${e.asid ?? 'global'})`);
     }
-    for (const w of cpu.walkCache.all()) {
+    for (const w of cpu.walkCache.entries()) {
       if (!derived(w.from)) continue;
       const old: Descriptor = { kind: 'table', NLTA: w.next, PXNTable: false, UXNTable: false, APTable: 0, NSTable: false };
       const r = descriptorBbm(old, s.desc, s.level);

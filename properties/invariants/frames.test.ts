@@ -13,8 +13,7 @@ describe('forbiddenMemo', () => {
   it('agrees with forbidden, and follows a label change and a user-shared change', () => {
     const k = bootKernel(ptiPcid), v: IsolationView = k.view;
     const base = k.sym.init_task.pa; // the data PMD: init_task, primary_crng, idt_table, page tables...
-    const shared = v.userShared();
-    const ok = (pa: number, l: Label) => l === 'user(9)' || l === 'free' || shared.has(pa);
+    const ok = (pa: number, l: Label) => l === 'user(9)' || l === 'free' || v.userShared().has(pa);
     const first = forbiddenMemo(v, base, PMD, 'user(9)', ok);
     expect(first).toEqual(forbidden(v, base, PMD, ok));
     expect(first).toMatchObject({ pa: k.sym.primary_crng.pa, label: 'kernel-secret' });
@@ -25,10 +24,10 @@ describe('forbiddenMemo', () => {
     expect(second).toEqual(forbidden(v, base, PMD, ok));
     expect(second?.label).not.toBe('kernel-secret');
 
-    const pa = second!.pa; // the user-shared set changes
-    k.view.share(pa);
+    const pa = second!.pa; // the user-shared set changes: perf maps that frame as a PEBS buffer
+    k.pebsBuffers[0] = pa;
     expect(forbiddenMemo(v, base, PMD, 'user(9)', ok)?.pa).not.toBe(pa);
-    k.view.unshare(pa);
+    k.pebsBuffers[0] = undefined;
     expect(forbiddenMemo(v, base, PMD, 'user(9)', ok)?.pa).toBe(pa);
   });
 });

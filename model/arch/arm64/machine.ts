@@ -8,7 +8,7 @@ import { INVALID, levelSize, type Descriptor } from './descriptor.ts';
 import type { AccessKind, AccessResult, Op } from './ops.ts';
 import { Cpu } from './cpu.ts';
 import { walkFrom, type AddressDescriptor, type WalkResult } from './walk.ts';
-import { hits, entryPa, type TlbEntry } from './tlb.ts';
+import { entryPa, type TlbEntry } from './tlb.ts';
 import { tlbiMatches, tlbiMatchesWalk, type PendingTlbi } from './tlbi.ts';
 import type { SysReg } from './sysreg.ts';
 import { StoreBuffer } from './stores.ts';
@@ -82,7 +82,7 @@ export class Machine {
         vaBase: alignDown(va, levelSize(t.at.level)), level: t.at.level, next: t.next, asid: p.asid, perms: t.perms,
         from: { ...t.at, epoch: this.mem.frame(t.at.table)?.epoch }, owner: this.mem.frame(root)?.name ?? 'unknown', seq: ++this.seq,
       };
-      const conflicts = [...cpu.walkCache.insert(entry), ...cpu.tlb.at(entry.vaBase, entry.level).filter((x) => x.asid === undefined || x.asid === entry.asid)];
+      const conflicts = [...cpu.walkCache.insert(entry), ...cpu.tlb.bucket(entry.vaBase, entry.level).filter((x) => x.asid === undefined || x.asid === entry.asid)];
       this.effects.push({ kind: 'walk-fill', cpu: cpu.id, entry, conflicts });
     }
     return w;
@@ -182,7 +182,7 @@ export class Machine {
   translate(cpu: Cpu, va: VA, kind: AccessKind | 'load' | 'store', el: 0 | 1): Outcome[] {
     // SCTLR_EL1.M = 0: VA = PA, no TLB (D8.2.10); the upper half is beyond any PA (an address size fault).
     if (!cpu.params.M) return [isUpper(va) ? { fault: 'translation' } : { pa: va - (va % 4096) }];
-    const hit = cpu.tlb.lookup(va, cpu.params.asid).filter((e) => hits(e, va, cpu.params.asid));
+    const hit = cpu.tlb.lookup(va, cpu.params.asid);
     if (hit.length) return hit.map((e) => ({ ...permCheck(e.perms, kind, el), pa: entryPa(e, va), entry: e, via: `TLB entry ${e.asid === undefined ? 'global' : `asid=${e.asid}`} from ${e.owner}` }));
     const w = this.walk(cpu, va);
     if (w.kind === 'fault') return [{ fault: w.statuscode }];

@@ -5,8 +5,8 @@
 // Not modelled: capacity (evictions are explicit workload events), VMID and
 // security state (one regime), Contiguous-hint coalescing.
 
-import type { VA } from '../va.ts';
-import { alignDown } from '../va.ts';
+import { LevelCache } from '../levelcache.ts';
+import { alignDown, type VA } from '../va.ts';
 import { levelSize, type Leaf } from './descriptor.ts';
 import type { Perms, WalkStep } from './walk.ts';
 import { bbmReason } from './bbm.ts';
@@ -35,36 +35,19 @@ export interface TlbEntry {
   readonly seq: number;
 }
 
-const key = (vaBase: VA, level: number): number => vaBase * 4 + level;
 export const entrySize = (e: TlbEntry): number => levelSize(e.level);
 /** PA that `e` gives for `va`. */
 export const entryPa = (e: TlbEntry, va: VA): number => e.oa + alignDown(va - e.vaBase, 4096);
 
-/** True when `e` may be used to translate `va` with current ASID `asid`. */
-export const hits = (e: TlbEntry, va: VA, asid: number): boolean =>
-  va >= e.vaBase && va < e.vaBase + entrySize(e) && (e.asid === undefined || e.asid === asid);
+export class Tlb extends LevelCache<TlbEntry> {
+  constructor() { super(levelSize); }
 
-export class Tlb {
-  private readonly buckets = new Map<number, TlbEntry[]>();
-  size = 0;
-  /** `entries()`, kept until the next change (invariants read it after every step). */
-  private flat?: TlbEntry[];
-
-  /** An independent copy (entries are immutable and shared). */
-  clone(): Tlb {
-    const t = new Tlb();
-    for (const [k, b] of this.buckets) t.buckets.set(k, [...b]);
-    t.size = this.size;
-    return t;
-  }
+  clone(): Tlb { return this.copyInto(new Tlb()); }
 
   /** Every entry that may translate `va` under `asid`. */
   lookup(va: VA, asid: number): TlbEntry[] {
     const out: TlbEntry[] = [];
-    for (let level = 1; level <= 3; level++) {
-      const b = this.buckets.get(key(alignDown(va, levelSize(level)), level));
-      if (b) for (const e of b) if (e.asid === undefined || e.asid === asid) out.push(e);
-    }
+    for (let level = 1; level <= 3; level++) for (const e of this.holding(va, level)) if (e.asid === undefined || e.asid === asid) out.push(e);
     return out;
   }
 
@@ -79,9 +62,7 @@ export class Tlb {
     const conflicts: TlbEntry[] = [];
     for (const old of this.overlapping(e)) {
       if (same(old, e)) {
-        const b = this.buckets.get(key(old.vaBase, old.level))!;
-        b[b.indexOf(old)] = e;
-        this.flat = undefined;
+        this.replace(old, e);
         return [];
       }
       const va = Math.max(old.vaBase, e.vaBase);
@@ -89,49 +70,16 @@ export class Tlb {
         { leaf: e.leaf, size: entrySize(e), pa: entryPa(e, va) });
       if (reason !== undefined) conflicts.push(old);
     }
-    const k = key(e.vaBase, e.level);
-    const b = this.buckets.get(k);
-    if (b) b.push(e); else this.buckets.set(k, [e]);
-    this.size++;
-    this.flat = undefined;
+    this.add(e);
     return conflicts;
   }
-
-  /** Remove entries matching `pred` that were filled before `seq`. Returns how many went. */
-  invalidate(pred: (e: TlbEntry) => boolean, seq: number): number {
-    let n = 0;
-    for (const [k, b] of this.buckets) {
-      const keep = b.filter((e) => !(e.seq < seq && pred(e)));
-      n += b.length - keep.length;
-      if (keep.length === 0) this.buckets.delete(k); else if (keep.length !== b.length) this.buckets.set(k, keep);
-    }
-    this.size -= n;
-    if (n) this.flat = undefined;
-    return n;
-  }
-
-  /** Entries for exactly the range of a level-`level` entry at `vaBase`. */
-  at(vaBase: VA, level: number): readonly TlbEntry[] { return this.buckets.get(key(vaBase, level)) ?? []; }
-
-  /** Evict the entry at position `n` (mod size) in fill order: the workload picks which. */
-  evict(n: number): TlbEntry | undefined {
-    if (this.size === 0) return undefined;
-    const victim = [...this.entries()].sort((a, b) => a.seq - b.seq)[n % this.size];
-    this.invalidate((e) => e === victim, Infinity);
-    return victim;
-  }
-
-  /** Every entry (a shared array: do not modify). */
-  entries(): readonly TlbEntry[] { return (this.flat ??= [...this.buckets.values()].flat()); }
 
   /** Entries overlapping `e`'s VA range that share a context with it (same ASID, or either global). */
   private overlapping(e: TlbEntry): TlbEntry[] {
     const out: TlbEntry[] = [];
-    for (const b of this.buckets.values()) {
-      for (const o of b) {
-        if (o.vaBase < e.vaBase + entrySize(e) && e.vaBase < o.vaBase + entrySize(o)
-          && (o.asid === undefined || e.asid === undefined || o.asid === e.asid)) out.push(o);
-      }
+    for (const o of this.entries()) {
+      if (o.vaBase < e.vaBase + entrySize(e) && e.vaBase < o.vaBase + entrySize(o)
+        && (o.asid === undefined || e.asid === undefined || o.asid === e.asid)) out.push(o);
     }
     return out;
   }

@@ -8,6 +8,7 @@
 // instruction and data TLBs; fracturing a large page into smaller entries
 // (§4.10.2.3), which INVLPG and #PF treat as one page anyway.
 
+import { LevelCache } from '../levelcache.ts';
 import { alignDown, type VA } from '../va.ts';
 import { levelSize, PAGE_SIZE, type X86Pte } from './pte.ts';
 import type { X86Perms, X86WalkStep } from './walk.ts';
@@ -38,7 +39,6 @@ export interface X86TlbEntry {
   readonly seq: number;
 }
 
-const key = (vaBase: VA, level: number): number => vaBase * 4 + level;
 export const entrySize = (e: X86TlbEntry): number => levelSize(e.level);
 /** PA of the 4 KiB page that `e` gives for `va`. */
 export const entryPa = (e: X86TlbEntry, va: VA): number => e.pa + alignDown(va - e.vaBase, PAGE_SIZE);
@@ -51,28 +51,15 @@ export const hits = (e: X86TlbEntry, va: VA, pcid: number): boolean => covers(e,
 /** How an entry's tag prints in reports: `pcid=0x801` or `global`. */
 export const tagText = (e: X86TlbEntry): string => (e.global ? 'global' : `pcid=0x${e.pcid.toString(16)}`);
 
-export class X86Tlb {
-  private readonly buckets = new Map<number, X86TlbEntry[]>();
-  /** Number of entries. */
-  size = 0;
-  /** `entries()`, kept until the next change (invariants read it after every step). */
-  private flat?: X86TlbEntry[];
+export class X86Tlb extends LevelCache<X86TlbEntry> {
+  constructor() { super(levelSize); }
 
-  /** An independent copy (entries are immutable and shared). */
-  clone(): X86Tlb {
-    const t = new X86Tlb();
-    for (const [k, b] of this.buckets) t.buckets.set(k, [...b]);
-    t.size = this.size;
-    return t;
-  }
+  clone(): X86Tlb { return this.copyInto(new X86Tlb()); }
 
   /** Every entry that may translate `va` under current PCID `pcid`. */
   lookup(va: VA, pcid: number): X86TlbEntry[] {
     const out: X86TlbEntry[] = [];
-    for (let level = 1; level <= 3; level++) {
-      const b = this.buckets.get(key(alignDown(va, levelSize(level)), level));
-      if (b) for (const e of b) if (e.global || e.pcid === pcid) out.push(e);
-    }
+    for (let level = 1; level <= 3; level++) for (const e of this.holding(va, level)) if (e.global || e.pcid === pcid) out.push(e);
     return out;
   }
 
@@ -89,56 +76,23 @@ export class X86Tlb {
     let replaced = false;
     for (const old of this.overlapping(e)) {
       if (!replaced && same(old, e)) {
-        const b = this.buckets.get(key(old.vaBase, old.level))!;
-        b[b.indexOf(old)] = e;
+        this.replace(old, e);
         replaced = true;
         continue;
       }
       const va = Math.max(old.vaBase, e.vaBase);
       if (entryPa(old, va) !== entryPa(e, va)) conflicts.push(old);
     }
-    if (!replaced) {
-      const k = key(e.vaBase, e.level);
-      const b = this.buckets.get(k);
-      if (b) b.push(e); else this.buckets.set(k, [e]);
-      this.size++;
-    }
-    this.flat = undefined;
+    if (!replaced) this.add(e);
     return conflicts;
   }
-
-  /** Remove entries matching `pred` that were filled before `seq`. Returns how many went. */
-  invalidate(pred: (e: X86TlbEntry) => boolean, seq: number): number {
-    let n = 0;
-    for (const [k, b] of this.buckets) {
-      const keep = b.filter((e) => !(e.seq < seq && pred(e)));
-      n += b.length - keep.length;
-      if (keep.length === 0) this.buckets.delete(k); else if (keep.length !== b.length) this.buckets.set(k, keep);
-    }
-    this.size -= n;
-    if (n) this.flat = undefined;
-    return n;
-  }
-
-  /** Evict the entry at position `n` (mod size) in fill order: the workload picks which. */
-  evict(n: number): X86TlbEntry | undefined {
-    if (this.size === 0) return undefined;
-    const victim = [...this.entries()].sort((a, b) => a.seq - b.seq)[n % this.size];
-    this.invalidate((e) => e === victim, Infinity);
-    return victim;
-  }
-
-  /** Every entry (a shared array kept until the next change: do not modify). */
-  entries(): readonly X86TlbEntry[] { return (this.flat ??= [...this.buckets.values()].flat()); }
 
   /** Entries overlapping `e`'s VA range that share a context with it (same PCID, or either global). */
   private overlapping(e: X86TlbEntry): X86TlbEntry[] {
     const out: X86TlbEntry[] = [];
     const shares = (o: X86TlbEntry): boolean => o.global || e.global || o.pcid === e.pcid;
     // Entries as large as `e` or larger that cover it sit in one bucket per level.
-    for (let l = 1; l <= e.level; l++) {
-      for (const o of this.buckets.get(key(alignDown(e.vaBase, levelSize(l)), l)) ?? []) if (shares(o)) out.push(o);
-    }
+    for (let l = 1; l <= e.level; l++) for (const o of this.holding(e.vaBase, l)) if (shares(o)) out.push(o);
     // Smaller entries inside a large page: scan (large-page fills are rare).
     if (e.level < 3) for (const o of this.entries()) if (o.level > e.level && covers(e, o.vaBase) && shares(o)) out.push(o);
     return out;

@@ -6,7 +6,7 @@
 import { describe, INVALID } from '../../arch/arm64/descriptor.ts';
 import { reachable, reachableBelow } from '../../arch/arm64/reach.ts';
 import type { TlbEntry } from '../../arch/arm64/tlb.ts';
-import { entrySize, hits } from '../../arch/arm64/tlb.ts';
+import { entrySize } from '../../arch/arm64/tlb.ts';
 import type { WalkEntry } from '../../arch/arm64/walkcache.ts';
 import { walkFrom, type WalkResult } from '../../arch/arm64/walk.ts';
 import type { Label } from '../../arch/phys.ts';
@@ -52,7 +52,7 @@ export class Arm64View implements IsolationView {
   }
 
   cachedTables(cpu: number): readonly CachedTable[] {
-    const all = this.k.machine.cpus[cpu].walkCache.all();
+    const all = this.k.machine.cpus[cpu].walkCache.entries();
     let c = asTables.get(all);
     if (!c) asTables.set(all, (c = all.map((w) => ({ vaBase: w.vaBase, level: w.level, next: w.next, tag: w.asid, owner: w.owner }))));
     return c;
@@ -81,7 +81,7 @@ export class Arm64View implements IsolationView {
   }
 
   lookup(cpu: number, va: VA, tag: number): readonly Cached[] {
-    return this.k.machine.cpus[cpu].tlb.lookup(va, tag).filter((e) => hits(e, va, tag)).map(cached);
+    return this.k.machine.cpus[cpu].tlb.lookup(va, tag).map(cached);
   }
 
   changes(cpu: number): readonly Change[] { return this.k.changes[cpu]; }

@@ -3,7 +3,7 @@
 // debug store whatever CR3 is loaded, so under PTI each CPU's buffer is
 // mapped at `cpu_debug_buffers.pebs_buffer` of its cpu_entry_area, which
 // every user page table shares: while perf holds the buffers, their frames
-// belong to the user-shared set. `x86_reserve_hardware` maps them when the
+// belong to the user-shared set (X86View.userShared). `x86_reserve_hardware` maps them when the
 // first perf event is created (`reserve_ds_buffers` -> `alloc_pebs_buffer`
 // -> `ds_update_cea`), `x86_release_hardware` unmaps and frees them when
 // the last one goes (`release_pebs_buffer` -> `ds_clear_cea`,
@@ -30,7 +30,6 @@ export function* x86ReserveHardware(k: X86Kernel, c: number): AnyHook {
     for (let cpu = 0; cpu < k.opts.ncpus; cpu++) {
       const pa = k.mem.alloc('entry-area', `pebs_buffer(cpu${cpu})`); // alloc_pebs_buffer: dsalloc_pages
       k.pebsBuffers[cpu] = pa;
-      k.view.share(pa);
       yield* k.hooks.dsUpdateCea(k.ctx(c), pebsBufferVa(cpu), pa);
     }
   }
@@ -45,7 +44,6 @@ export function* x86ReleaseHardware(k: X86Kernel, c: number): AnyHook {
       const pa = k.pebsBuffers[cpu]!;
       yield* k.hooks.dsClearCea(k.ctx(c), pebsBufferVa(cpu));
       k.pebsBuffers[cpu] = undefined;
-      k.view.unshare(pa);
       k.mem.free(pa); // dsfree_pages
     }
   }

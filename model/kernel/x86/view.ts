@@ -10,7 +10,7 @@
 import type { Label } from '../../arch/phys.ts';
 import type { VA } from '../../arch/va.ts';
 import { reachable } from '../../arch/x86/reach.ts';
-import { entrySize, hits, type X86TlbEntry } from '../../arch/x86/tlb.ts';
+import { entrySize, type X86TlbEntry } from '../../arch/x86/tlb.ts';
 import { walk, type X86WalkResult } from '../../arch/x86/walk.ts';
 import { describe, NOT_PRESENT } from '../../arch/x86/pte.ts';
 import type { Cached, Change, IsolationView, Judged, MmTag, Reach } from '../../view.ts';
@@ -31,6 +31,8 @@ function cached(e: X86TlbEntry): Cached {
 export class X86View implements IsolationView {
   readonly globalTags = false;
   private shared?: ReadonlySet<number>;
+  /** The PEBS buffers `shared` was built with, and how many times it was built. */
+  private pebsSeen: readonly (number | undefined)[] = [];
   private sharedEpoch = 0;
   constructor(private readonly k: X86Kernel) {}
 
@@ -59,11 +61,17 @@ export class X86View implements IsolationView {
   label(pa: number): Label { return this.k.mem.label(pa); }
   frameName(pa: number): string { return this.k.mem.frame(pa)?.name ?? 'free'; }
   /** The mitigation's declared set, and the PEBS buffers while perf has them mapped in the cpu_entry_area (ds.ts). */
-  userShared(): ReadonlySet<number> { return (this.shared ??= new Set(this.k.mitigation.userShared(this.k.sym))); }
-  share(pa: number): void { (this.userShared() as Set<number>).add(pa); this.sharedEpoch++; }
-  unshare(pa: number): void { (this.userShared() as Set<number>).delete(pa); this.sharedEpoch++; }
+  userShared(): ReadonlySet<number> {
+    const pebs = this.k.pebsBuffers;
+    if (!this.shared || pebs.some((pa, i) => pa !== this.pebsSeen[i])) {
+      this.shared = new Set([...this.k.mitigation.userShared(this.k.sym), ...pebs.filter((pa) => pa !== undefined)]);
+      this.pebsSeen = [...pebs];
+      this.sharedEpoch++;
+    }
+    return this.shared;
+  }
   /** Both counters only grow, so their sum changes whenever either does. */
-  labelEpoch(): number { return this.k.mem.labels + this.sharedEpoch; }
+  labelEpoch(): number { this.userShared(); return this.k.mem.labels + this.sharedEpoch; }
   current(cpu: number) { return this.k.running[cpu]; }
 
   /** A walk of the mm's user page table (the user copy under PTI); x86 walks see every store at once, so both views agree. */
@@ -86,7 +94,7 @@ export class X86View implements IsolationView {
   }
 
   lookup(cpu: number, va: VA, tag: number): readonly Cached[] {
-    return this.k.machine.cpus[cpu].tlb.lookup(va, tag).filter((e) => hits(e, va, tag)).map(cached);
+    return this.k.machine.cpus[cpu].tlb.lookup(va, tag).map(cached);
   }
 
   changes(cpu: number): readonly Change[] { return this.k.changes[cpu]; }
