@@ -23,12 +23,6 @@ export interface Frame<E> {
 
 export const FRAME = 4096;
 
-/** `user(3)` -> 3; otherwise undefined. */
-export function userOf(label: Label): number | undefined {
-  const m = /^user\((\d+)\)$/.exec(label);
-  return m ? Number(m[1]) : undefined;
-}
-
 /** Physical memory with a bump allocator over a fixed RAM range. */
 export class PhysMem<E> {
   /** Frames by physical address; missing frames are `free` and unnamed. */

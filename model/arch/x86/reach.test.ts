@@ -1,11 +1,9 @@
-// Tests for reachability from a CR3 root (reach.ts): both halves, large pages, memoisation, live tables.
+// Tests for reachability from a CR3 root (reach.ts): both halves, large pages, memoisation.
 import { describe, expect, it } from 'vitest';
 import { PhysMem } from '../phys.ts';
 import { va, type VA } from '../va.ts';
-import { cr3Value } from './cpu.ts';
-import { X86Machine } from './machine.ts';
 import { isNone, mayBeTable, NOT_PRESENT, pte, type X86Pte } from './pte.ts';
-import { liveTables, pgdVa, reachable, reachableBelow, tablesFrom } from './reach.ts';
+import { pgdVa, reachable } from './reach.ts';
 import { tableIndex } from './walk.ts';
 
 const PGD = 0x10_0000, PGD_B = 0x10_1000;
@@ -60,32 +58,5 @@ describe('reachable', () => {
     mem.writeEntry(PGD, 3, pte(0x1234_5000, { PS: true }), isNone); // PS in a PML4E
     mem.writeEntry(PGD, 4, { ...NOT_PRESENT, G: true }, isNone);
     expect(reachable(mem, PGD)).toHaveLength(3);
-  });
-
-  it('lists a subtree from a given table and level', () => {
-    const { mem } = setup();
-    const pud = mem.readEntry(PGD, 511)!.addr;
-    expect(reachableBelow(mem, pud, 1, pgdVa(511)).map((x) => x.vaBase)).toEqual([KTEXT]);
-  });
-});
-
-describe('tablesFrom, liveTables', () => {
-  it('finds every table under a root with its level and first VA', () => {
-    const { mem } = setup();
-    const t = tablesFrom(mem, PGD);
-    expect(t.get(PGD)).toEqual({ level: 0, vaBase: 0 });
-    const pud = mem.readEntry(PGD, 511)!.addr;
-    expect(t.get(pud)).toEqual({ level: 1, vaBase: pgdVa(511) });
-    expect(t.size).toBe(1 + 3 + 2 + 1); // pgd; UDATA's pud, pmd, pt; KTEXT's pud, pmd; DIRECT's pud
-    expect(tablesFrom(mem, PGD)).toBe(t);
-  });
-
-  it('collects the tables reachable from any CPU\'s CR3', () => {
-    const { mem } = setup();
-    const m = new X86Machine(mem, 2, { CR3: cr3Value(PGD, 0) });
-    m.cpus[1].CR3 = cr3Value(PGD_B, 0);
-    const live = liveTables(m);
-    expect(live.has(PGD) && live.has(PGD_B)).toBe(true);
-    expect(live.size).toBe(7 + 4);
   });
 });

@@ -43,11 +43,6 @@ export function reachable(src: MemSource, root: number): X86Reach[] {
   return r;
 }
 
-/** Leaves reachable from `table` at `level`, for VAs from `vaBase` (a subtree). */
-export function reachableBelow(src: MemSource, table: number, level: number, vaBase: number): X86Reach[] {
-  return collect(memOf(src), table, level, vaBase, []);
-}
-
 function collect(mem: PhysMem<X86Pte>, table: number, level: number, vaBase: number, out: X86Reach[]): X86Reach[] {
   const entries = [...(mem.frames.get(table)?.table ?? [])].sort((a, b) => a[0] - b[0]);
   for (const [index, e] of entries) {
@@ -58,34 +53,5 @@ function collect(mem: PhysMem<X86Pte>, table: number, level: number, vaBase: num
       out.push({ vaBase: va, size, pa: e.addr - (e.addr % size), leaf: e, level, get text() { return describe(e, level); } });
     }
   }
-  return out;
-}
-
-const fromMemo = new WeakMap<PhysMem<X86Pte>, { shape: number; byRoot: Map<number, Map<number, { level: number; vaBase: number }>> }>();
-
-/** Every table reachable from `root`, with its level and the first VA it covers. */
-export function tablesFrom(src: MemSource, root: number): Map<number, { level: number; vaBase: number }> {
-  const mem = memOf(src);
-  let c = fromMemo.get(mem);
-  if (!c || c.shape !== mem.shape) fromMemo.set(mem, (c = { shape: mem.shape, byRoot: new Map() }));
-  let out = c.byRoot.get(root);
-  if (!out) {
-    const found = new Map<number, { level: number; vaBase: number }>();
-    const visit = (t: number, level: number, vaBase: number): void => {
-      const entries = mem.frames.get(t)?.table;
-      if (found.has(t) || !entries) return;
-      found.set(t, { level, vaBase });
-      for (const [i, e] of entries) if (isTable(e, level)) visit(e.addr, level + 1, level === 0 ? pgdVa(i) : vaBase + i * levelSize(level));
-    };
-    visit(root, 0, 0);
-    c.byRoot.set(root, (out = found));
-  }
-  return out;
-}
-
-/** Tables a walk can reach now from any CPU's CR3: the entries in them are live. */
-export function liveTables(m: { readonly mem: PhysMem<X86Pte>; readonly cpus: readonly { readonly root: number }[] }): Set<number> {
-  const out = new Set<number>();
-  for (const cpu of m.cpus) for (const t of tablesFrom(m, cpu.root).keys()) out.add(t);
   return out;
 }
