@@ -3,7 +3,7 @@
 
 import { ARCH_INVARIANTS, INVARIANTS, type InvariantId } from '../model/claims.ts';
 import type { Mitigation } from '../model/mitigations/types.ts';
-import { checkInvariant, type CheckOutcome } from '../properties/check.ts';
+import { SharedRuns, checkInvariant, type CheckOutcome } from '../properties/check.ts';
 import { measureWithEstimate, type Cost } from '../properties/cost.ts';
 import { build, save, type Counterexample } from '../properties/runner/counterexample.ts';
 import type { MitigationError } from '../properties/runner/simulate.ts';
@@ -42,8 +42,9 @@ export interface ReviewOptions {
 
 export function reviewMitigation(m: Mitigation, o: ReviewOptions): MitigationReview {
   const verdicts: Verdict[] = [];
+  const shared = new SharedRuns(m, ARCH_INVARIANTS[m.arch]);
   for (const invariant of ARCH_INVARIANTS[m.arch]) {
-    const out: CheckOutcome = checkInvariant(m, invariant, { numRuns: o.runs, seed: o.seed, onRun: o.onRun });
+    const out: CheckOutcome = checkInvariant(m, invariant, { numRuns: o.runs, seed: o.seed, onRun: o.onRun, shared });
     const r = out.failure?.result;
     if (r?.error) return { mitigation: info(m), verdicts, cost: { perSyscall: {}, perSwitch: {} }, error: r.error };
     const claimed = m.claims.includes(invariant);

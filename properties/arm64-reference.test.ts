@@ -11,7 +11,7 @@ import { mitigation as ngMmuOff } from '../model/mitigations/arm64/kpti-ng-mmu-o
 import { mitigation as ngMmuOn } from '../model/mitigations/arm64/kpti-ng-mmu-on.ts';
 import type { Arm64Mitigation, Arm64Options } from '../model/mitigations/arm64/types.ts';
 import { formatCounterexample } from '../cli/report.ts';
-import { checkInvariant } from './check.ts';
+import { SharedRuns, checkInvariant } from './check.ts';
 import { build } from './runner/counterexample.ts';
 
 const RUNS = 200;
@@ -35,8 +35,9 @@ function explain(m: Arm64Mitigation, inv: InvariantId, out: ReturnType<typeof ch
 }
 
 describe.each(CONFIGS)('$name', ({ name, m, kernel, runs }) => {
+  const shared = new SharedRuns(m, m.claims, kernel);
   it.each(m.claims.map((inv) => [inv]))(`holds %s`, (inv) => {
-    const out = checkInvariant(m, inv, { numRuns: runs, kernel });
+    const out = checkInvariant(m, inv, { numRuns: runs, kernel, shared });
     console.info(`${name} ${inv}: ${out.runs} runs; interesting cases ${JSON.stringify(out.stats)}`);
     expect(out.failure, explain(m, inv, out)).toBeUndefined();
     for (const [kase, n] of Object.entries(out.stats)) expect(n, `interesting case ${kase} never occurred`).toBeGreaterThan(0);

@@ -14,6 +14,8 @@ export interface CheckOptions {
   readonly numRuns: number;
   readonly seed?: number;
   readonly kernel?: OptionOverrides;
+  /** Simulations shared with the other invariants of the same mitigation and kernel. */
+  readonly shared?: SharedRuns;
   /** Called after every simulated workload. */
   readonly onRun?: () => void;
 }
@@ -30,14 +32,45 @@ export interface CheckOutcome {
 }
 
 
+/** One run as one invariant's property sees it: its violation, a mitigation error, the interesting cases. */
+type Verdict = Pick<SimResult, 'violation' | 'error' | 'stats'>;
+
 /** Does the workload break `invariant`? (A mitigation error counts as a failure too.) */
-const holds = (r: SimResult): boolean => !r.violation && !r.error;
+const holds = (r: Verdict): boolean => !r.violation && !r.error;
+
+/**
+ * The properties of one mitigation, one per invariant, draw the same
+ * workloads (same seed, same generator). This simulates each workload once,
+ * checking all their invariants (`firstOfEach`), and answers each property
+ * with the first violation of its own invariant: what a simulation checking
+ * that invariant alone would report (properties/runner/shared.test.ts).
+ */
+export class SharedRuns {
+  private readonly memo = new Map<string, SimResult>();
+  constructor(readonly m: Mitigation, readonly invariants: readonly InvariantId[], readonly kernel?: OptionOverrides) {}
+
+  verdict(w: readonly Event[], invariant: InvariantId): Verdict {
+    const key = JSON.stringify(w);
+    let r = this.memo.get(key);
+    if (!r) {
+      if (this.memo.size >= 20_000) this.memo.clear();
+      r = simulate(w, this.m, { invariants: this.invariants, kernel: this.kernel, firstOfEach: true });
+      // Only the verdicts are kept: not the kernel or the trace.
+      this.memo.set(key, { ...r, kernel: undefined });
+    }
+    const first = r.firsts[invariant];
+    return first ? { violation: first.violation, stats: first.stats } : { error: r.error, stats: r.stats };
+  }
+}
 
 export function checkInvariant(m: Mitigation, invariant: InvariantId, opts: CheckOptions): CheckOutcome {
   const stats = zeroStats();
   const ncpus = { ...opts.kernel, ...m.options }.ncpus ?? 2;
+  const { shared } = opts;
+  if (shared && (shared.m !== m || shared.kernel !== opts.kernel || !shared.invariants.includes(invariant))) throw new Error(`shared runs of ${shared.m.id} do not serve ${m.id} ${invariant}`);
+  const run = (w: Event[]): Verdict => shared?.verdict(w, invariant) ?? simulate(w, m, { invariants: [invariant], kernel: opts.kernel });
   const prop = fc.property(workload({ arch: m.arch, ncpus, maxEvents: 40 }), (w) => {
-    const r = simulate(w, m, { invariants: [invariant], kernel: opts.kernel });
+    const r = run(w);
     for (const key of Object.keys(stats) as (keyof Stats)[]) stats[key] += r.stats[key];
     opts.onRun?.();
     return holds(r);
@@ -45,7 +78,7 @@ export function checkInvariant(m: Mitigation, invariant: InvariantId, opts: Chec
   const details = fc.check(prop, { numRuns: opts.numRuns, ...(opts.seed === undefined ? {} : { seed: opts.seed }) });
   const base = { mitigation: m.id, invariant, runs: details.numRuns, stats };
   if (!details.failed || !details.counterexample) return base;
-  const w = minimise(details.counterexample[0], (x) => !holds(simulate(x, m, { invariants: [invariant], kernel: opts.kernel })));
+  const w = minimise(details.counterexample[0], (x) => !holds(run(x)));
   return { ...base, failure: { workload: w, result: simulate(w, m, { invariants: [invariant], kernel: opts.kernel, trace: true }), seed: details.seed, path: details.counterexamplePath ?? '' } };
 }
 

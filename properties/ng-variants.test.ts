@@ -4,11 +4,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { SAFE } from '../model/mitigations/index.ts';
-import { checkInvariant } from './check.ts';
+import { SharedRuns, checkInvariant } from './check.ts';
 
 describe.each(SAFE.map((b) => ({ id: b.mitigation.id, m: b.mitigation })))('$id', ({ m }) => {
+  const shared = new SharedRuns(m, m.claims);
   it.each(m.claims.map((inv) => [inv]))('holds %s', (inv) => {
-    const out = checkInvariant(m, inv, { numRuns: 60 });
+    const out = checkInvariant(m, inv, { numRuns: 60, shared });
     expect(out.failure?.result.violation ?? out.failure?.result.error).toBeUndefined();
   });
 });

@@ -13,7 +13,7 @@ import { mitigation as ptiNopcidGlobalText } from '../model/mitigations/x86/pti-
 import { mitigation as ptiPcid } from '../model/mitigations/x86/pti-pcid.ts';
 import { mitigation as ptiPcid415 } from '../model/mitigations/x86/pti-pcid-4.15.ts';
 import type { X86Mitigation, X86Options } from '../model/mitigations/x86/types.ts';
-import { checkInvariant } from './check.ts';
+import { SharedRuns, checkInvariant } from './check.ts';
 
 const RUNS = 400;
 const ALL: (keyof Stats)[] = ['el0AccessAfterMunmap', 'rollover', 'irqAtEl0', 'specFillKernelVa'];
@@ -31,8 +31,9 @@ const CONFIGS: { name: string; m: X86Mitigation; kernel: Partial<X86Options>; ex
 ];
 
 describe.each(CONFIGS)('$name', ({ name, m, kernel, expect: cases }) => {
+  const shared = new SharedRuns(m, m.claims, kernel);
   it.each(m.claims.map((inv) => [inv]))('holds %s', (inv) => {
-    const out = checkInvariant(m, inv, { numRuns: RUNS, kernel });
+    const out = checkInvariant(m, inv, { numRuns: RUNS, kernel, shared });
     console.info(`${name} ${inv}: ${out.runs} runs; interesting cases ${JSON.stringify(out.stats)}`);
     expect(out.failure?.result.violation ?? out.failure?.result.error).toBeUndefined();
     for (const kase of cases) expect(out.stats[kase], `interesting case ${kase} never occurred`).toBeGreaterThan(0);

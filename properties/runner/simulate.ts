@@ -27,6 +27,13 @@ export interface SimOptions {
   readonly stepBudget?: number;
   /** Record a readable trace line per step. */
   readonly trace?: boolean;
+  /**
+   * Keep going after a violation, recording the first one of each invariant
+   * (with the stats at that point) and no longer checking it; stop when every
+   * invariant has failed. Invariants are pure predicates over the state, so
+   * each first violation is the one a run checking that invariant alone stops at.
+   */
+  readonly firstOfEach?: boolean;
 }
 
 /** One line of a trace: a step id, the CPU, and the step as the kernel would write it. */
@@ -54,6 +61,8 @@ export interface MitigationError {
 
 export interface SimResult {
   readonly violation?: Located;
+  /** With `firstOfEach`: the first violation of each invariant, and the stats when it happened. */
+  readonly firsts: Partial<Record<InvariantId, { readonly violation: Located; readonly stats: Stats }>>;
   readonly error?: MitigationError;
   readonly trace: TraceLine[];
   /** Ops executed (boot included). */
@@ -90,7 +99,8 @@ export function simulate(workload: readonly Event[], mitigation: Mitigation, opt
 
 class Sim {
   private readonly kernel: AnyKernel | undefined;
-  private readonly checks: Invariant[];
+  private checks: Invariant[];
+  private readonly firsts: SimResult['firsts'] = {};
   private readonly sched: Scheduler;
   private readonly trace: TraceLine[] = [];
   private readonly counts: Record<string, number> = {};
@@ -244,8 +254,12 @@ class Sim {
 
   private report(v: Violation | undefined, cpu: number): void {
     if (!v) return;
-    this.violation = { ...v, step: this.stepId, cpu, event: this.eventIndex };
-    throw new Stop();
+    const located = { ...v, step: this.stepId, cpu, event: this.eventIndex };
+    this.violation ??= located;
+    if (!this.options.firstOfEach) throw new Stop();
+    this.firsts[v.invariant] = { violation: located, stats: this.k.result() };
+    this.checks = this.checks.filter((inv) => inv.id !== v.invariant);
+    if (this.checks.length === 0) throw new Stop();
   }
 
   private fail(kind: MitigationError['kind'], message: string): never {
@@ -258,7 +272,7 @@ class Sim {
   result(): SimResult {
     const stats = this.kernel ? this.kernel.result() : zeroStats();
     return {
-      violation: this.violation, error: this.error, trace: this.trace, ops: this.ops, counts: this.counts,
+      violation: this.violation, firsts: this.firsts, error: this.error, trace: this.trace, ops: this.ops, counts: this.counts,
       events: this.eventCounts, stats, options: this.opts, kernel: this.kernel,
     };
   }
