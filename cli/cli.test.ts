@@ -1,6 +1,6 @@
 // The isocheck command: exit codes 0/1/2, one-line messages for bad input,
 // and what review/replay/list print. Most cases call `main` in this process
-// (output captured); two go through `cli/bin.mjs` as a user would.
+// (output captured); `list` goes through `cli/bin.mjs` as a user would.
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -50,7 +50,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe.concurrent('isocheck review', () => {
   it('reviews the bundled reference mitigations by default: kpti and pti-pcid hold all they claim, nokpti and nopti violate isolation', async () => {
-    const r = await spawn(['review', '--runs', '10']);
+    const r = await run(['review', '--runs', '10']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/arm64\/kpti[\s\S]*el0-isolation\s+yes\s+holds[\s\S]*tlb-conflict\s+yes\s+holds/);
     expect(r.out).toMatch(/arm64\/nokpti[\s\S]*el0-isolation\s+no\s+violated \(not claimed\)/);
@@ -120,7 +120,15 @@ describe.concurrent('isocheck replay', () => {
     ['a foreign JSON file', 'cli/fixtures/foreign.json', /foreign\.json: not an isocheck counterexample/],
     ['a malformed field', 'cli/fixtures/bad-field.json', /bad-field\.json: malformed counterexample at workload\.0\.cpu/],
     ['a future format version', 'cli/fixtures/future-version.json', /unsupported counterexample version 99/],
+    ['an event on a CPU the machine has not', 'cli/fixtures/cpu-out-of-range.json', /cpu-out-of-range\.json: malformed counterexample at workload\.0\.cpu: cpu 5 out of range 0\.\.1/],
+    ['an invariant of another arch', 'cli/fixtures/foreign-invariant.json', /foreign-invariant\.json: malformed counterexample at invariant: x86-global is not an arm64 invariant/],
+    ['a twin of another arch', 'cli/fixtures/foreign-twin.json', /foreign-twin\.json: twin x86\/pti-pcid is an x86 mitigation/],
+    ['a violation of another invariant', 'cli/fixtures/mismatched-violation.json', /mismatched-violation\.json: malformed counterexample at violation\.invariant/],
   ])('exits 2 for %s', async (_what, file, pattern) => badInput(await run(['replay', file]), pattern));
+
+  it('exits 2 for a replayed hook that loops without yielding, stopped by the watchdog', async () => {
+    badInput(await run(['replay', 'cli/fixtures/spins-replay.json'], { ISOCHECK_STALL_MS: '1500' }), /spins-replay\.json: a hook never returned/);
+  });
 });
 
 describe('isocheck list', () => {

@@ -6,12 +6,10 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { BUNDLED, REFERENCE } from '../model/mitigations/index.ts';
-import { load } from '../properties/runner/counterexample.ts';
-import { replay } from '../properties/runner/replay.ts';
 import { fcSeed } from '../properties/seed.ts';
 import { formatCounterexample, formatReview } from './report.ts';
-import { exitCode } from './review.ts';
-import { reviewAll } from './sandbox.ts';
+import { DEFAULT_RUNS, exitCode } from './review.ts';
+import { runAll } from './sandbox.ts';
 import { byId } from '../model/mitigations/index.ts';
 import { toJson } from './json.ts';
 
@@ -44,20 +42,21 @@ export function program(): Command {
     .description('review mitigations (bundled ids or module files); default: the bundled reference mitigations')
     .option('--json', 'machine-readable output')
     .option('--seed <n>', 'fast-check seed (default: FC_SEED or fixed)', int('--seed', -(2 ** 31)))
-    .option('--runs <n>', 'workloads per invariant', int('--runs', 1), 200)
+    .option('--runs <n>', `workloads per invariant (default: ${DEFAULT_RUNS.overview} for the bundled overview, ${DEFAULT_RUNS.named} for named modules)`, int('--runs', 1))
     .option('--save [dir]', 'save counterexamples (default dir: counterexamples)')
-    .action(async (modules: string[], o: { json?: boolean; seed?: number; runs: number; save?: string | boolean }) => {
+    .action(async (modules: string[], o: { json?: boolean; seed?: number; runs?: number; save?: string | boolean }) => {
       const targets = resolveAll(modules);
       const saveDir = o.save === undefined || o.save === false ? undefined : o.save === true ? 'counterexamples' : o.save;
       const seed = o.seed ?? fcSeed();
-      const outcomes = await reviewAll(targets.map((t) => ({ spec: t.path ?? t.spec, options: { runs: o.runs, seed, save: saveDir, modulePath: t.path } })));
+      const runs = o.runs ?? (modules.length ? DEFAULT_RUNS.named : DEFAULT_RUNS.overview);
+      const outcomes = await runAll(targets.map((t) => ({ kind: 'review' as const, spec: t.path ?? t.spec, options: { runs, seed, save: saveDir, modulePath: t.path } })));
       const bad = outcomes.find((x) => x.kind === 'bad-input');
       if (bad?.kind === 'bad-input') throw new BadInput(bad.message);
       const reviews = outcomes.map((x) => (x as Extract<typeof x, { kind: 'done' }>).review);
       if (o.json) process.stdout.write(JSON.stringify(toJson(reviews), null, 2) + '\n');
       else process.stdout.write(reviews.map(formatReview).join('\n\n') + '\n');
       const err = reviews.find((r) => r.error);
-      if (err && !o.json) process.stderr.write(`isocheck: ${err.mitigation.id}: mitigation error (${err.error!.kind}): ${err.error!.message}\n`);
+      if (err) process.stderr.write(`isocheck: ${err.mitigation.id}: mitigation error (${err.error!.kind}): ${err.error!.message}\n`);
       process.exitCode = exitCode(reviews);
     });
 
@@ -65,22 +64,19 @@ export function program(): Command {
     .description('replay a stored counterexample against its mitigation and its correct twin')
     .option('--json', 'machine-readable output')
     .action(async (file: string, o: { json?: boolean }) => {
-      let r;
-      try {
-        r = await replay(load(file));
-      } catch (e) {
-        throw new BadInput((e as Error).message);
-      }
-      const c = r.counterexample;
+      const [out] = await runAll([{ kind: 'replay', spec: file }]);
+      if (out.kind === 'bad-input') throw new BadInput(out.message);
+      if (out.kind !== 'replayed') throw new Error(`unexpected worker result ${out.kind}`);
+      const r = out.replay, c = r.counterexample;
       if (r.result.error) throw new BadInput(`${c.mitigation}: mitigation error (${r.result.error.kind}): ${r.result.error.message}`);
-      const twin = r.twin ? { id: r.twin.mitigation.id, holds: r.twin.holds, violation: r.twin.result.violation ?? null } : null;
       if (o.json) {
+        const twin = r.twin ? { id: r.twin.id, holds: r.twin.holds, violation: r.twin.violation ?? null } : null;
         process.stdout.write(JSON.stringify({ file, mitigation: c.mitigation, invariant: c.invariant, reproduced: r.reproduced, violation: r.result.violation ?? null, twin }, null, 2) + '\n');
       } else {
-        const fresh = r.result.violation ? { ...c, violation: r.result.violation, trace: r.result.trace } : c;
+        const fresh = r.result.violation ? { ...c, violation: r.result.violation, trace: [...r.result.trace] } : c;
         process.stdout.write(formatCounterexample(fresh) + '\n');
         process.stdout.write(`${c.mitigation}: ${r.reproduced ? `still violates ${c.invariant}` : `no longer violates ${c.invariant}`}\n`);
-        if (r.twin) process.stdout.write(`${r.twin.mitigation.id} (twin): ${r.twin.holds ? 'holds every claimed invariant on this workload' : `FAILS: ${r.twin.result.violation?.invariant ?? r.twin.result.error?.message}`}\n`);
+        if (r.twin) process.stdout.write(`${r.twin.id} (twin): ${r.twin.holds ? 'holds every claimed invariant on this workload' : `FAILS: ${r.twin.violation?.invariant ?? r.twin.error?.message}`}\n`);
       }
       process.exitCode = r.reproduced ? 1 : 0;
     });

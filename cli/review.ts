@@ -14,8 +14,9 @@ export interface Verdict {
   readonly holds: boolean;
   readonly runs: number;
   readonly counterexample?: Counterexample;
-  /** Where it was saved, with --save. */
+  /** Where it was saved, with --save, and whether this run wrote it (false: already stored). */
   readonly file?: string;
+  readonly written?: boolean;
 }
 
 /** What a report needs of a mitigation (a worker can send this back; hooks cannot be cloned). */
@@ -28,6 +29,14 @@ export interface MitigationReview {
   /** A hook that threw, never ended or yielded a bad op: bad input. */
   readonly error?: MitigationError;
 }
+
+/**
+ * Workloads per invariant when `--runs` is not given: a quick overview of the
+ * bundled reference mitigations, and the gate's budget (properties/broken-suite.ts)
+ * for modules named on the command line, so that `review <broken module>`
+ * finds what the gate finds.
+ */
+export const DEFAULT_RUNS = { overview: 200, named: 12_000 } as const;
 
 export interface ReviewOptions {
   readonly runs: number;
@@ -53,8 +62,8 @@ export function reviewMitigation(m: Mitigation, o: ReviewOptions): MitigationRev
       arch: m.arch, mitigation: m.id, module: o.modulePath?.(m), twin: m.expect?.twin, invariant, options: r.options, seed: out.failure.seed,
       path: out.failure.path, workload: out.failure.workload, violation: r.violation, trace: r.trace,
     });
-    const file = o.save ? save(o.save, cx).file : undefined;
-    verdicts.push({ invariant, claimed, holds: false, runs: out.runs, counterexample: cx, file });
+    const stored = o.save ? save(o.save, cx) : undefined;
+    verdicts.push({ invariant, claimed, holds: false, runs: out.runs, counterexample: cx, file: stored?.file, written: stored?.written });
   }
   return { mitigation: info(m), verdicts, cost: measureWithEstimate(m) };
 }

@@ -1,4 +1,4 @@
-// Run reviews in worker threads, one per core, each watched: a worker that
+// Run reviews and replays in worker threads, one per core, each watched: a worker that
 // makes no progress for `stallMs` is stopped and reported as a hook that never
 // returns (ISOCHECK_STALL_MS overrides the default 20 s), and a fresh worker
 // takes the next job. Workers are kept (unreferenced while idle, so they never
@@ -9,8 +9,12 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Job } from './worker.ts';
 import type { MitigationReview } from './review.ts';
+import type { ReplayReport } from '../properties/runner/replay.ts';
 
-export type Outcome = { readonly kind: 'done'; readonly review: MitigationReview } | { readonly kind: 'bad-input'; readonly message: string };
+export type Outcome =
+  | { readonly kind: 'done'; readonly review: MitigationReview }
+  | { readonly kind: 'replayed'; readonly replay: ReplayReport }
+  | { readonly kind: 'bad-input'; readonly message: string };
 type Message = Outcome | { readonly kind: 'beat' };
 
 class Lane {
@@ -47,8 +51,8 @@ class Lane {
 
 const idle: Lane[] = [];
 
-/** Review each spec in a worker, in parallel up to the number of cores; results in input order. */
-export async function reviewAll(jobs: Job[], stallMs = Number(process.env.ISOCHECK_STALL_MS ?? 20_000)): Promise<Outcome[]> {
+/** Run each job in a worker, in parallel up to the number of cores; results in input order. */
+export async function runAll(jobs: Job[], stallMs = Number(process.env.ISOCHECK_STALL_MS ?? 20_000)): Promise<Outcome[]> {
   const out: Outcome[] = new Array(jobs.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(jobs.length, availableParallelism()) }, async () => {

@@ -92,6 +92,12 @@ export interface IsolationView {
   frameName(pa: number): string;
   /** Frames user code may reach besides its own (the mitigation's declared user-shared set). */
   userShared(): ReadonlySet<number>;
+  /**
+   * Leaves each live mm's user tables map in kernel-half ranges that are
+   * per mm and so outside `userShared` (x86: the LDT remap), with where;
+   * like the declared set they may never hold `kernel-secret` or `page-table` frames.
+   */
+  perMmShared?(): readonly (Reach & { readonly where: string })[];
   /** Changes whenever a frame's label or the user-shared set may have changed (for memoised judgements). */
   labelEpoch(): number;
   /** The task running on `cpu`, if any. */

@@ -91,7 +91,7 @@ export function minimise(w: Event[], fails: (w: Event[]) => boolean): Event[] {
   let cur = w;
   for (let i = cur.length - 1; i >= 0; i--) {
     const without = [...cur.slice(0, i), ...cur.slice(i + 1)];
-    if (without.length > 0 && fails(without)) cur = without;
+    if (fails(without)) cur = without;
   }
   return cur;
 }

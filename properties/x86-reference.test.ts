@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Stats } from '../model/kernel/kernel.ts';
 import { mitigation as nopti } from '../model/mitigations/x86/nopti.ts';
 import { mitigation as ptiNopcid } from '../model/mitigations/x86/pti-nopcid.ts';
+import { mitigation as ptiNopcid415 } from '../model/mitigations/x86/pti-nopcid-4.15.ts';
 import { mitigation as ptiNopcidGlobalText } from '../model/mitigations/x86/pti-nopcid-global-text.ts';
 import { mitigation as ptiPcid } from '../model/mitigations/x86/pti-pcid.ts';
 import { mitigation as ptiPcid415 } from '../model/mitigations/x86/pti-pcid-4.15.ts';
@@ -26,6 +27,7 @@ const CONFIGS: { name: string; m: X86Mitigation; kernel: Partial<X86Options>; ex
   { name: 'pti-pcid without INVPCID, 3 ASID slots', m: ptiPcid, kernel: { invpcid: false, dynAsids: 3 }, expect: ALL },
   { name: 'pti-pcid-4.15 (nothing global), 3 ASID slots', m: ptiPcid415, kernel: { dynAsids: 3 }, expect: ALL },
   { name: 'pti-nopcid', m: ptiNopcid, kernel: {}, expect: NO_REUSE },
+  { name: 'pti-nopcid-4.15 (nothing global)', m: ptiNopcid415, kernel: {}, expect: NO_REUSE },
   { name: 'pti-nopcid with global kernel text (pti=auto)', m: ptiNopcidGlobalText, kernel: {}, expect: NO_REUSE },
   { name: 'nopti, 2 ASID slots', m: nopti, kernel: { dynAsids: 2 }, expect: ALL },
 ];

@@ -21,7 +21,9 @@ export type SoftwareEvent =
   /** A timer IRQ that makes `cpu` schedule runnable task number `to` (0 = idle). */
   | { readonly k: 'switch'; readonly cpu: number; readonly to: number }
   /** An NMI on `cpu` (x86; not maskable, so it lands between any two ops). Other architectures ignore it. */
-  | { readonly k: 'nmi'; readonly cpu: number };
+  | { readonly k: 'nmi'; readonly cpu: number }
+  /** The task on `cpu` loads an LDT selector into DS or SS (x86, once its mm has an LDT: `mov %ax, %ss`). Other architectures ignore it. */
+  | { readonly k: 'segment'; readonly cpu: number; readonly reg: 'ds' | 'ss' };
 
 /** Something the hardware does on its own, between two ops of whatever code is in flight. */
 export type HardwareEvent =

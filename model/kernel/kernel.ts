@@ -34,6 +34,8 @@ export interface Stats {
   irqAtEl0: number;
   /** Speculative fills of kernel (upper-half) VAs attempted while in user mode. */
   specFillKernelVa: number;
+  /** arm64: a hardware event, or a step of another CPU, while CPU 0's late-boot nG rewrite is in flight. */
+  ngRewriteInterleaved: number;
 }
 
 /** Kernel data a handler touches: `current`, `jiffies`, the crng state. */
@@ -42,7 +44,7 @@ export type KernelDatum = 'current' | 'jiffies' | 'primary_crng';
 /** Why user code enters the kernel. */
 export type Entry = 'syscall' | 'fault' | 'irq';
 
-export const zeroStats = (): Stats => ({ el0AccessAfterMunmap: 0, rollover: 0, irqAtEl0: 0, specFillKernelVa: 0 });
+export const zeroStats = (): Stats => ({ el0AccessAfterMunmap: 0, rollover: 0, irqAtEl0: 0, specFillKernelVa: 0, ngRewriteInterleaved: 0 });
 
 export abstract class Kernel<O extends KernelOptions = KernelOptions> {
   abstract readonly arch: 'arm64' | 'x86';
@@ -129,6 +131,8 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
   *perfEventOpen(_cpu: number, _task: Task): AnyHook { /* no DS buffers */ }
   /** `close` of the task's perf event (or exit) -> `x86_release_hardware`; nothing elsewhere. */
   *perfEventClose(_cpu: number, _task: Task): AnyHook { /* no DS buffers */ }
+  /** A user load of an LDT selector into segment register `reg` (x86, when the mm has an LDT); undefined where it does not apply. */
+  loadSegment(_cpu: number, _reg: 'ds' | 'ss'): AnyHook | undefined { return undefined; }
   /** `init_new_context`'s `ldt_dup_context` at fork (x86); nothing elsewhere. */
   *ldtDupContext(_cpu: number, _parent: Mm, _child: Task): AnyHook { /* no LDT */ }
   /** `tlb_finish_mmu` of a whole-mm teardown (`fullmm`, exit_mmap). */
@@ -210,6 +214,7 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
       case 'access': return atUser ? this.userAccess(c, ev.op, this.userSlots[ev.slot % this.userSlots.length]) : undefined;
       case 'irq': return atUser ? this.irqFromUser(c, -1) : this.irqsOn(c) ? this.irqInKernel(c) : undefined;
       case 'switch': return atUser ? this.irqFromUser(c, ev.to) : this.running[c] === undefined && this.inKernel(c) ? this.wakeIdle(c, ev.to) : undefined;
+      case 'segment': return atUser ? this.loadSegment(c, ev.reg) : undefined;
       default: return undefined;
     }
   }

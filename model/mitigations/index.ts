@@ -18,6 +18,10 @@ import { mitigation as ngFixmapNoBbm } from './arm64/broken/kpti-ng-fixmap-no-bb
 import { mitigation as ngSplitLive } from './arm64/broken/kpti-ng-split-live.ts';
 import { mitigation as ngLocalBroken } from './arm64/broken/kpti-ng-local-tlbi.ts';
 import { mitigation as ngNoDsbBroken } from './arm64/broken/kpti-ng-no-final-dsb.ts';
+import { mitigation as ngSecondaryNoTtbr1 } from './arm64/broken/kpti-ng-secondary-no-ttbr1.ts';
+import { mitigation as ngNoPublishDsb } from './arm64/broken/kpti-ng-no-publish-dsb.ts';
+import { mitigation as ngFlagInIdmapText } from './arm64/broken/kpti-ng-flag-in-idmap-text.ts';
+import { mitigation as ngMmuOffMmuOn } from './arm64/broken/kpti-ng-mmu-off-mmu-on.ts';
 import { mitigation as ngLocalTlbi } from './arm64/safe/kpti-ng-local-tlbi.ts';
 import { mitigation as ngNoFinalDsb } from './arm64/safe/kpti-ng-no-final-dsb.ts';
 import { mitigation as ngReleaseEarly } from './arm64/safe/kpti-ng-release-early.ts';
@@ -26,6 +30,7 @@ import { mitigation as ngSplitParked } from './arm64/safe/kpti-ng-split-while-pa
 import { mitigation as ptiPcid } from './x86/pti-pcid.ts';
 import { mitigation as ptiNopcid } from './x86/pti-nopcid.ts';
 import { mitigation as ptiPcid415 } from './x86/pti-pcid-4.15.ts';
+import { mitigation as ptiNopcid415 } from './x86/pti-nopcid-4.15.ts';
 import { mitigation as ptiNopcidGlobalText } from './x86/pti-nopcid-global-text.ts';
 import { mitigation as nopti } from './x86/nopti.ts';
 import { mitigation as ptiGlobalKernel } from './x86/broken/pti-global-kernel.ts';
@@ -35,6 +40,9 @@ import { mitigation as asidReuseNoFlush } from './x86/broken/asid-reuse-no-flush
 import { mitigation as ldtStillMapped } from './x86/broken/ldt-free-still-mapped.ts';
 import { mitigation as cloneImageToEnd } from './x86/broken/pti-clone-image-to-end.ts';
 import { mitigation as dsLocalFlush } from './x86/broken/ds-cea-local-flush.ts';
+import { mitigation as ptiNoEspfix } from './x86/broken/pti-no-espfix.ts';
+import { mitigation as ptiLdtNoUserPgd } from './x86/broken/pti-ldt-no-user-pgd.ts';
+import { mitigation as ptiNoCea } from './x86/broken/pti-no-cea.ts';
 
 export interface Bundled {
   readonly mitigation: Mitigation;
@@ -45,10 +53,11 @@ export interface Bundled {
 const at = (m: Mitigation): Bundled => ({ mitigation: m, path: `model/mitigations/${m.id}.ts` });
 
 /** Reference mitigations: what Linux merged (and the baseline without it). */
-export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiPcid415, ptiNopcid, ptiNopcidGlobalText, nopti].map(at);
+export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiPcid415, ptiNopcid, ptiNopcid415, ptiNopcidGlobalText, nopti].map(at);
 /** Deliberately broken mitigations, each with its expected violation and twin. */
 export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff,
-  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush, ldtStillMapped, cloneImageToEnd, dsLocalFlush].map(at);
+  ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ngSecondaryNoTtbr1, ngNoPublishDsb, ngFlagInIdmapText, ngMmuOffMmuOn, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush, ldtStillMapped, cloneImageToEnd, dsLocalFlush,
+  ptiNoEspfix, ptiLdtNoUserPgd, ptiNoCea].map(at);
 /** Changes that look broken but hold every invariant under the Arm ARM rules (shown by properties/ng-variants.test.ts). */
 export const SAFE: readonly Bundled[] = [ngLocalTlbi, ngNoFinalDsb, ngReleaseEarly, ngInPlace, ngSplitParked].map(at);
 export const BUNDLED: readonly Bundled[] = [...REFERENCE, ...BROKEN, ...SAFE];

@@ -1,18 +1,21 @@
-// Good/bad fixture pairs for the architecture rules the invariants rest on:
-// break-before-make, walk caches, TLBI scope (local vs IS) and DSB
-// completion, system-register synchronisation, and table-store visibility.
-// Each bad fixture must reach a forbidden outcome in some execution; its good
-// twin must reach none in any.
+// Good/bad fixture pairs for the architecture rules the invariants rest on,
+// in the manner of Casemate's good_bbm.c / bad_bbm_missing_tlbi.c: each bad
+// fixture is its good twin with one step missing or changed, and must reach
+// a forbidden outcome in some execution; the good twin must reach none in
+// any. Covered: break-before-make, walk caches (VAE1 vs VALE1 on a table
+// entry, ASIDE1, VAAE1), TLBI scope (local vs IS), DSB completion and
+// domain, system-register synchronisation, table-store visibility, and a
+// walk-cache/TLB conflict only `tlb-conflict` judges.
 
-import { dsb, isb, msr, str, tlbi, type Op } from '../../model/arch/arm64/ops.ts';
+import { INVALID, tableDesc, type Descriptor } from '../../model/arch/arm64/descriptor.ts';
+import { dsb, isb, msr, tlbi, type Op } from '../../model/arch/arm64/ops.ts';
 import { ttbr } from '../../model/arch/arm64/sysreg.ts';
-import { INVALID, tableDesc, type Descriptor, type Block } from '../../model/arch/arm64/descriptor.ts';
-import type { Machine } from '../../model/arch/arm64/machine.ts';
-import { va } from '../../model/arch/va.ts';
-import { page, World, type Choice, type Scenario } from './scenario.ts';
+import { page, type Scenario } from './scenario.ts';
+import { block, load, onBlock, onPage, scenario, st, tableSwap, tlbiX, X } from './worlds.ts';
 
 export interface FixturePair {
   readonly name: string;
+  /** The Arm ARM rule it pins down. */
   readonly rule: string;
   readonly good: Scenario;
   readonly bad: Scenario;
@@ -20,79 +23,77 @@ export interface FixturePair {
   readonly forbidden: (outcome: string) => boolean;
 }
 
-const X = va('0x400000');
 const isViolation = (o: string): boolean => o.startsWith('violation');
-const load = (cpu: number): Op => ({ op: 'access', kind: 'ldr', va: X, sym: `X@cpu${cpu}` });
-
-/** X maps frame A (cached on both CPUs); the writer on CPU 0 runs `ops(ptr, B)`; CPU 1 reads X at the end. */
-function remap(name: string, about: string, ops: (p: { table: number; index: number; level: number }, b: number) => Op[], choices: (w: World) => Choice[] = () => []): Scenario {
-  const build = () => {
-    const w = new World();
-    const a = w.frame('A'), b = w.frame('B');
-    w.set(X, page(a));
-    return { w, b, p: w.entry(X) };
-  };
-  const shape = build();
-  return {
-    name, about,
-    init: () => { const { w } = build(); return w.machine([X]); },
-    cpus: [ops(shape.p, shape.b), [load(1)]],
-    choices: choices(shape.w),
-  };
-}
-
-const st = (p: { table: number; index: number; level: number }, d: Descriptor): Op => str(p.table, p.index, p.level, d);
-const bbmGood = (p: { table: number; index: number; level: number }, b: number): Op[] =>
-  [st(p, INVALID), dsb('ishst'), tlbi('VAE1', true, { va: X, asid: 1 }), dsb('ish'), st(p, page(b)), dsb('ishst')];
+const bbmThen = (p: Parameters<typeof st>[0], inval: Op, next: Descriptor, last: Op[] = []): Op[] =>
+  [st(p, INVALID), dsb('ishst'), inval, dsb('ish'), st(p, next), ...last];
 
 export const FIXTURES: FixturePair[] = [
   {
     name: 'bbm-missing-tlbi', rule: 'R_DDMVT step 3', forbidden: isViolation,
-    good: remap('good_bbm', 'invalid, DSB, TLBI VAE1IS, DSB, then the new output address', bbmGood),
-    bad: remap('bad_bbm_missing_tlbi', 'invalid, DSB, new output address: both CPUs still cache the old one', (p, b) => [st(p, INVALID), dsb('ishst'), st(p, page(b)), dsb('ishst')]),
+    good: onPage('good_bbm', 'invalid, DSB, TLBI VAE1IS, DSB, new output address, DSB', (p, f) => bbmThen(p, tlbiX('VAE1'), page(f.b), [dsb('ishst')])),
+    bad: onPage('bad_bbm_missing_tlbi', 'invalid, DSB, new output address: both CPUs may still cache the old one', (p, f) => [st(p, INVALID), dsb('ishst'), st(p, page(f.b)), dsb('ishst')]),
   },
   {
-    name: 'bbm-no-break', rule: 'R_WHZWS (output address)', forbidden: isViolation,
-    good: remap('good_bbm_then_tlbi', 'break first, then make', bbmGood),
-    bad: remap('bad_bbm_valid_to_valid', 'a live entry rewritten to another frame, TLBI after', (p, b) => [st(p, page(b)), dsb('ishst'), tlbi('VAE1', true, { va: X, asid: 1 }), dsb('ish')]),
+    name: 'bbm-valid-to-valid', rule: 'R_WHZWS (output address; permission changes need no break)', forbidden: isViolation,
+    good: onPage('good_mprotect_ro_in_place', 'RW to read-only in place, then TLBI VALE1IS (mprotect, flush_tlb_page)', (p, f) => [st(p, page(f.a, { AP: 3 })), dsb('ishst'), tlbiX('VALE1'), dsb('ish')]),
+    bad: onPage('bad_remap_in_place', 'another frame in place, then TLBI VALE1IS', (p, f) => [st(p, page(f.b)), dsb('ishst'), tlbiX('VALE1'), dsb('ish')]),
   },
   {
-    name: 'bbm-tlbi-not-complete', rule: 'R_DDMVT step 4, R_YNJCP', forbidden: isViolation,
-    good: remap('good_bbm_dsb_after_tlbi', 'the DSB after the TLBI completes it before the new entry is written', bbmGood),
-    bad: remap('bad_bbm_missing_dsb_after_tlbi', 'the new entry is written before the broadcast TLBI completes', (p, b) => [st(p, INVALID), dsb('ishst'), tlbi('VAE1', true, { va: X, asid: 1 }), st(p, page(b)), dsb('ish')]),
+    name: 'bbm-dsb-after-invalid', rule: 'R_DDMVT step 2', forbidden: isViolation,
+    good: onPage('good_kernel_bbm_vaae1', 'a global entry: invalid, DSB, TLBI VAAE1IS, DSB, new entry', (p, f) => bbmThen(p, tlbi('VAAE1', true, { va: X }), page(f.b, { nG: false })), { nG: false }),
+    bad: onPage('bad_kernel_bbm_no_dsb_after_invalid', 'no DSB before the TLBI: a walk still sees the old entry and refills it', (p, f) => [st(p, INVALID), tlbi('VAAE1', true, { va: X }), dsb('ish'), st(p, page(f.b, { nG: false }))], { nG: false }),
   },
   {
-    name: 'bbm-invalid-not-visible', rule: 'R_DDMVT step 2', forbidden: isViolation,
-    good: remap('good_bbm_dsb_after_invalid', 'the invalid entry is visible before the TLBI, so no walk can refill the old one', bbmGood, () => [{ k: 'fill', cpu: 1, va: X }]),
-    bad: remap('bad_bbm_missing_dsb_after_invalid', 'a walk that still sees the old entry refills it after the TLBI', (p, b) => [st(p, INVALID), tlbi('VAE1', true, { va: X, asid: 1 }), dsb('ish'), st(p, page(b)), dsb('ishst')], () => [{ k: 'fill', cpu: 1, va: X }]),
+    name: 'dsb-tlbi-completion', rule: 'R_DDMVT step 4, R_YNJCP', forbidden: isViolation,
+    good: onBlock('good_block_bbm', 'a 2 MiB block remapped: the DSB ISH completes the TLBI before the new block', (p) => bbmThen(p, tlbiX('VAE1'), block(0x4000_0000))),
+    bad: onBlock('bad_block_missing_dsb_after_tlbi', 'the new block is written before the broadcast TLBI completes', (p) => [st(p, INVALID), dsb('ishst'), tlbiX('VAE1'), st(p, block(0x4000_0000)), dsb('ish')]),
   },
   {
-    name: 'tlbi-scope', rule: 'I_DMCXY (IS: all PEs in the Inner Shareable domain)', forbidden: isViolation,
-    good: remap('good_tlbi_is', 'TLBI VAE1IS reaches CPU 1', bbmGood),
-    bad: remap('bad_tlbi_local', 'TLBI VAE1 (local) leaves CPU 1 caching the old entry', (p, b) => [st(p, INVALID), dsb('ishst'), tlbi('VAE1', false, { va: X, asid: 1 }), dsb('ish'), st(p, page(b)), dsb('ishst')]),
+    name: 'dsb-domain', rule: 'R_PSMWS (DSB NSH completes maintenance for one PE only)', forbidden: isViolation,
+    good: onPage('good_flush_tlb_mm_dsb_ish', 'TLBI ASIDE1IS then DSB ISH (flush_tlb_mm), then a new frame', (p, f) => bbmThen(p, tlbi('ASIDE1', true, { asid: 1 }), page(f.b))),
+    bad: onPage('bad_flush_tlb_mm_dsb_nsh', 'TLBI ASIDE1IS then DSB NSH: CPU 1 is not guaranteed done', (p, f) => [st(p, INVALID), dsb('ishst'), tlbi('ASIDE1', true, { asid: 1 }), dsb('nsh'), st(p, page(f.b))]),
   },
   {
-    name: 'dsb-domain', rule: 'R_PSMWS (NSH completes maintenance for one PE only)', forbidden: isViolation,
-    good: remap('good_dsb_ish', 'DSB ISH completes a broadcast TLBI on every PE', bbmGood),
-    bad: remap('bad_dsb_nsh', 'DSB NSH after TLBI VAE1IS: CPU 1 is not guaranteed done', (p, b) => [st(p, INVALID), dsb('ishst'), tlbi('VAE1', true, { va: X, asid: 1 }), dsb('nsh'), st(p, page(b)), dsb('ishst')]),
+    name: 'tlbi-scope', rule: 'I_DMCXY (IS: every PE in the Inner Shareable domain)', forbidden: isViolation,
+    good: onPage('good_vmalle1is', 'TLBI VMALLE1IS reaches CPU 1', (p, f) => bbmThen(p, tlbi('VMALLE1', true), page(f.b))),
+    bad: onPage('bad_vmalle1_local', 'TLBI VMALLE1 (local) leaves CPU 1 caching the old entry', (p, f) => bbmThen(p, tlbi('VMALLE1', false), page(f.b))),
   },
   {
     name: 'ng-direction', rule: 'R_WHZWS (a global entry overlapping non-global ones); pgattr_change_is_safe', forbidden: isViolation,
-    good: attrChange('good_global_to_ng', 'global to nG in place is allowed', { nG: false }, { nG: true }),
-    bad: attrChange('bad_ng_to_global', 'nG to global in place needs the break', { nG: true }, { nG: false }),
+    good: onPage('good_global_to_ng', 'global to nG in place', (p, f) => [st(p, page(f.a, { nG: true })), dsb('ishst')], { nG: false }),
+    bad: onPage('bad_ng_to_global', 'nG to global in place', (p, f) => [st(p, page(f.a, { nG: false })), dsb('ishst')]),
   },
   {
-    name: 'permission-vs-address', rule: 'R_WHZWS (permission changes need no break)', forbidden: isViolation,
-    good: attrChange('good_rw_to_ro', 'RW to read-only in place (mprotect) is allowed', { AP: 1 }, { AP: 3 }),
-    bad: remap('bad_ro_to_other_frame', 'read-only to another frame in place is not', (p, b) => [st(p, page(b, { AP: 3 })), dsb('ishst')]),
+    name: 'walk-cache-last-level', rule: 'I_DMCXY, R_VMSWQ: the L forms reach only final-level entries', forbidden: isViolation,
+    good: tableSwap('good_table_change_vae1', 'TLBI VAE1IS retires the old table from the walk cache', tlbiX('VAE1')),
+    bad: tableSwap('bad_table_change_vale1', 'TLBI VALE1IS leaves the old table in the walk cache', tlbiX('VALE1')),
   },
-  walkCachePair(),
-  splitPair(),
+  {
+    name: 'walk-cache-aside1', rule: 'R_CHVGJ (walk-cache entries are non-global), R_RTVTYQ: ASIDE1 reaches only its ASID', forbidden: isViolation,
+    good: tableSwap('good_table_change_aside1', 'TLBI ASIDE1IS for the ASID the tables run under', tlbi('ASIDE1', true, { asid: 1 })),
+    bad: tableSwap('bad_table_change_aside1_other_asid', 'TLBI ASIDE1IS for another ASID leaves the walk cache', tlbi('ASIDE1', true, { asid: 2 })),
+  },
+  {
+    name: 'walk-cache-vaae1', rule: 'R_ZSXRQ: VAA reaches every level under every ASID', forbidden: isViolation,
+    good: tableSwap('good_table_change_vaae1', 'CPU 1 walks the tables under ASID 2: TLBI VAAE1IS reaches it', tlbi('VAAE1', true, { va: X }), [1, 2]),
+    bad: tableSwap('bad_table_change_vae1_one_asid', 'TLBI VAE1IS for ASID 1 leaves CPU 1\'s ASID-2 walk cache', tlbiX('VAE1'), [1, 2]),
+  },
+  {
+    name: 'block-split', rule: 'R_WHZWS (block size change)', forbidden: isViolation,
+    good: split('good_split_bbm', 'block to table with the break', true),
+    bad: split('bad_split_in_place', 'block to table in place', false),
+  },
+  {
+    name: 'walk-cache-vs-tlb', rule: 'R_WHZWS via a TLB conflict: a reused ASID sees a block where its walk cache has a table',
+    forbidden: (o) => o.includes('a walk cache and a TLB disagree'),
+    good: asidReuse('good_switch_new_asid', 'switch to other tables with a new ASID', 2),
+    bad: asidReuse('bad_switch_reused_asid', 'switch to other tables under the same ASID, no TLBI', 1),
+  },
   {
     name: 'msr-needs-isb', rule: 'D24.1: a direct write needs a context synchronization event before an indirect read relies on it',
-    forbidden: (o) => o.includes(`0x${switchRoot('', '', true).a.toString(16)}`),
-    good: switchRoot('good_msr_isb', 'MSR TTBR0; ISB; load', true).scenario,
-    bad: switchRoot('bad_msr_no_isb', 'MSR TTBR0; load: the walk may still use the old root', false).scenario,
+    forbidden: (o) => o.includes('(A)'),
+    good: switchRoot('good_msr_isb', 'MSR TTBR0; ISB; load', true),
+    bad: switchRoot('bad_msr_no_isb', 'MSR TTBR0; load: the walk may still use the old root', false),
   },
   {
     name: 'store-needs-dsb', rule: 'R_DDMVT step 6: a new entry is visible to walks after a DSB', forbidden: (o) => o.includes('translation fault'),
@@ -101,88 +102,43 @@ export const FIXTURES: FixturePair[] = [
   },
 ];
 
-/** X maps A with `from` attributes; CPU 0 rewrites them to `to` (same frame) with no break. */
-function attrChange(name: string, about: string, from: object, to: object): Scenario {
-  const build = () => { const w = new World(); const a = w.frame('A'); w.set(X, page(a, from)); return { w, a, p: w.entry(X) }; };
-  const s = build();
-  return { name, about, init: () => build().w.machine([X]), cpus: [[st(s.p, page(s.a, to)), dsb('ishst')], [load(1)]], choices: [{ k: 'fill', cpu: 1, va: X }] };
-}
-
-/** X's L3 table is replaced by another (mapping B) with break-before-make on the L2 entry, by VALE1 (bad) or VAE1 (good). */
-function walkCachePair(): FixturePair {
-  const make = (name: string, type: 'VAE1' | 'VALE1'): Scenario => {
-    const build = () => {
-      const w = new World();
-      const a = w.frame('A'), b = w.frame('B');
-      w.set(X, page(a));
-      const t2 = w.mem.alloc('page-table', 'L3 (new)', true);
-      w.mem.writeEntry(t2, 0, page(b), () => false);
-      return { w, t2, l2: w.entry(X, 2) };
-    };
-    const s = build();
-    return {
-      name, about: `${type}IS to retire the old table: ${type === 'VALE1' ? 'the last-level form leaves the walk cache' : 'reaches every level'}`,
-      init: () => build().w.machine([X]),
-      cpus: [[st(s.l2, INVALID), dsb('ishst'), tlbi(type, true, { va: X, asid: 1 }), dsb('ish'), st(s.l2, tableDesc(s.t2)), dsb('ishst')], [load(1)]],
-      choices: [],
-    };
-  };
-  return { name: 'walk-cache-last-level', rule: 'I_DMCXY: L forms apply only to final-level entries', forbidden: isViolation, good: make('good_table_change_vae1', 'VAE1'), bad: make('bad_table_change_vale1', 'VALE1') };
-}
-
 /** A 2 MiB block around X split into a table of pages, with (good) or without (bad) the break. */
-function splitPair(): FixturePair {
-  const make = (name: string, brk: boolean): Scenario => {
-    const build = () => {
-      const w = new World();
-      const a = w.frame('A');
-      const blk: Block = { ...page(0x4020_0000), kind: 'block' };
-      w.set(X, blk, 2);
-      const t = w.mem.alloc('page-table', 'L3 (split)', true);
-      w.mem.writeEntry(t, 0, page(a), () => false);
-      return { w, t, l2: w.entry(X, 2) };
-    };
-    const s = build();
-    const split = [st(s.l2, tableDesc(s.t)), dsb('ishst')];
-    return {
-      name, about: brk ? 'block to table with the break' : 'block to table in place',
-      init: () => build().w.machine([X]),
-      cpus: [brk ? [st(s.l2, INVALID), dsb('ishst'), tlbi('VAE1', true, { va: X, asid: 1 }), dsb('ish'), ...split] : split, [load(1)]],
-      choices: [],
-    };
-  };
-  return { name: 'block-split', rule: 'R_WHZWS (block size change)', forbidden: isViolation, good: make('good_split_bbm', true), bad: make('bad_split_in_place', false) };
+function split(name: string, about: string, brk: boolean): Scenario {
+  return scenario(name, about, (w) => {
+    const a = w.frame('A');
+    w.set(X, block(0x4020_0000), 2);
+    const t = w.mem.alloc('page-table', 'L3 (split)', true);
+    w.mem.writeEntry(t, 0, page(a), () => false);
+    const l2 = w.entry(X, 2), make = [st(l2, tableDesc(t)), dsb('ishst')];
+    return { cpus: [brk ? [st(l2, INVALID), dsb('ishst'), tlbiX('VAE1'), dsb('ish'), ...make] : make, [load(1)]] };
+  });
 }
 
-/** CPU 0 switches TTBR0 from a root mapping X to frame `a` to one mapping X to B (new ASID), then loads X. */
-function switchRoot(name: string, about: string, withIsb: boolean): { scenario: Scenario; a: number } {
-  const build = () => {
-    const w = new World();
-    const a = w.frame('A'), b = w.frame('B');
-    w.set(X, page(a));
-    const root2 = w.mem.alloc('page-table', 'pgd2', true);
-    const l1 = w.mem.alloc('page-table', 'pgd2 L1', true), l2 = w.mem.alloc('page-table', 'pgd2 L2', true), l3 = w.mem.alloc('page-table', 'pgd2 L3', true);
-    const keep = () => false;
-    w.mem.writeEntry(root2, 0, tableDesc(l1), keep); w.mem.writeEntry(l1, 0, tableDesc(l2), keep); w.mem.writeEntry(l2, 2, tableDesc(l3), keep);
-    w.mem.writeEntry(l3, 0, page(b), keep);
-    return { w, root2, a };
-  };
-  const s = build();
-  const scenario: Scenario = {
-    name, about, init: () => build().w.machine(),
-    cpus: [[msr('TTBR0_EL1', ttbr(s.root2, 2)), ...(withIsb ? [isb()] : []), load(0)]],
-    choices: [{ k: 'sync', cpu: 0 }],
-  };
-  return { scenario, a: s.a };
+/** One CPU runs tables B (X in a 2 MiB block, cached) with ASID 1, then switches TTBR0 to tables A (X in a page) with `asid`. */
+function asidReuse(name: string, about: string, asid: number): Scenario {
+  return scenario(name, about, (w) => {
+    w.set(X, page(w.frame('A')));
+    const rootB = w.newRoot('pgd B');
+    w.set(X, block(0x4020_0000), 2, rootB);
+    // Three hardware events: the CPU evicts its L0 and L1 walk-cache entries (from B), then walks X afresh.
+    return { cpus: [[msr('TTBR0_EL1', ttbr(w.root, asid)), isb(), load(0)]], ttbr0: [ttbr(rootB, 1)], budget: 3 };
+  });
 }
 
-/** X is unmapped; CPU 0 maps it to B and loads it. */
+/** One CPU switches TTBR0 from the root mapping X to A (ASID 1) to one mapping X to B (ASID 2), then loads X. */
+function switchRoot(name: string, about: string, withIsb: boolean): Scenario {
+  return scenario(name, about, (w) => {
+    w.set(X, page(w.frame('A')));
+    const root2 = w.newRoot('pgd2');
+    w.set(X, page(w.frame('B')), 3, root2);
+    return { cpus: [[msr('TTBR0_EL1', ttbr(root2, 2)), ...(withIsb ? [isb()] : []), load(0)]], prefill: [], ttbr0: [ttbr(w.root, 1)] };
+  });
+}
+
+/** X is unmapped; one CPU maps it to B and loads it. */
 function newMapping(name: string, about: string, barriers: boolean): Scenario {
-  const build = () => { const w = new World(); const b = w.frame('B'); const p = w.entry(X); return { w, b, p }; };
-  const s = build();
-  return {
-    name, about, init: (): Machine => build().w.machine(),
-    cpus: [[st(s.p, page(s.b)), ...(barriers ? [dsb('ishst'), isb()] : []), load(0)]],
-    choices: [{ k: 'drain', cpu: 0 }],
-  };
+  return scenario(name, about, (w) => {
+    const b = w.frame('B'), p = w.entry(X);
+    return { cpus: [[st(p, page(b)), ...(barriers ? [dsb('ishst'), isb()] : []), load(0)]], prefill: [], ttbr0: [ttbr(w.root, 1)] };
+  });
 }

@@ -9,16 +9,42 @@
 // implied by el0-isolation: a global entry is usable at EL0.) Entries left by
 // an mm that exited still count: its tag stays allocated until the
 // allocator's flush removes them.
+//
+// A property of the state, judged whenever what it reads of a CPU changes:
+// its TLB, or its translation context (tag, live root, privilege, task).
+// Those change at different ops on each architecture (arm64: a TTBR write
+// takes effect at a context synchronization event, ISB, exception entry or
+// ERET, Arm ARM D24.1, docs/sources/arm64-asid-and-arm-arm.md §3c; x86: the
+// current PCID and root are CR3's the moment MOV CR3 retires, SDM §4.10.1,
+// and CPL changes at SYSRET, IRET and interrupt delivery), so the check
+// compares the state itself rather than naming ops.
 
 import { vaHex } from '../../model/arch/va.ts';
-import { mmOf, type IsolationView } from '../../model/view.ts';
+import { mmOf, type Cached, type IsolationView } from '../../model/view.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
 
-function perCpu(v: IsolationView, c: number): Violation | undefined {
+/** Everything the judgement reads of one CPU: equal inputs give the same verdict. */
+interface Inputs {
+  /** Kept while the TLB is unchanged (both views memoise it per TLB state). */
+  readonly cached: readonly Cached[];
+  readonly tag: number;
+  /** Ghost names of the live roots (`CR3 (pgd(mm 3) (user))`): the mm whose tables the CPU walks. */
+  readonly roots: readonly { readonly name: string }[];
+  readonly atUser: boolean;
+  readonly mm: number | undefined;
+}
+
+const inputs = (v: IsolationView, c: number): Inputs => ({ cached: v.cached(c), tag: v.tag(c), roots: v.roots(c), atUser: v.atUser(c), mm: v.current(c)?.mm.id });
+
+const same = (a: Inputs, b: Inputs): boolean =>
+  a.cached === b.cached && a.tag === b.tag && a.atUser === b.atUser && a.mm === b.mm &&
+  a.roots.length === b.roots.length && a.roots.every((r, i) => r.name === b.roots[i].name);
+
+function perCpu(c: number, { cached, tag, roots }: Inputs): Violation | undefined {
+  const live = roots.map((r) => mmOf(r.name)).find((x) => x !== undefined);
   const byTag = new Map<number, { mm: number; owner: string; va: number }>();
-  const tag = v.tag(c), live = v.roots(c).map((r) => mmOf(r.name)).find((x) => x !== undefined);
-  for (const e of v.cached(c)) {
-    const mm = mmOf(e.owner);
+  for (const e of cached) {
+    const mm = e.tag === undefined ? undefined : mmOf(e.owner);
     if (e.tag === undefined || mm === undefined) continue;
     const other = byTag.get(e.tag);
     if (other && other.mm !== mm) {
@@ -32,25 +58,45 @@ function perCpu(v: IsolationView, c: number): Violation | undefined {
   return undefined;
 }
 
+/** Where one mm has one tag everywhere (`globalTags`): no two CPUs run it at EL0 under different tags. */
+function sameTagEverywhere(all: readonly Inputs[]): Violation | undefined {
+  const seen = new Map<number, { cpu: number; tag: number }>();
+  for (let c = 0; c < all.length; c++) {
+    const i = all[c];
+    if (!i.atUser || i.mm === undefined) continue;
+    const other = seen.get(i.mm);
+    if (other && other.tag !== i.tag) {
+      return violation('asid-uniqueness', 'one mm runs with two ASIDs', { mm: i.mm, cpu: c, asid: i.tag, otherCpu: other.cpu, otherAsid: other.tag });
+    }
+    seen.set(i.mm, { cpu: c, tag: i.tag });
+  }
+  return undefined;
+}
+
+/** Per view: each CPU's inputs when it was last judged clean (dropped on a violation, so one is never served stale). */
+const judged = new WeakMap<IsolationView, Inputs[]>();
+
+function judge(v: IsolationView, last: Inputs[]): Violation | undefined {
+  let changed = false;
+  for (let c = 0; c < v.ncpus; c++) {
+    const now = inputs(v, c);
+    if (last[c] && same(now, last[c])) continue;
+    changed = true;
+    const bad = perCpu(c, now);
+    if (bad) return bad;
+    last[c] = now;
+  }
+  return changed && v.globalTags ? sameTagEverywhere(last) : undefined;
+}
+
 export const asidUniqueness: Invariant = {
   id: 'asid-uniqueness',
-  check(k, step) {
+  check(k) {
     const v = k.view;
-    // Only fills and context changes (a register write taking effect) can break it.
-    const op = step.op?.op;
-    if (!step.effects.some((e) => e.kind === 'fill') && op !== 'isb' && op !== 'eret' && op !== 'exception' && !step.hw) return undefined;
-    const seen = new Map<number, { cpu: number; tag: number }>();
-    for (let c = 0; c < v.ncpus; c++) {
-      const bad = perCpu(v, c);
-      if (bad) return bad;
-      const t = v.current(c);
-      if (!v.globalTags || !v.atUser(c) || !t) continue;
-      const other = seen.get(t.mm.id);
-      if (other && other.tag !== v.tag(c)) {
-        return violation('asid-uniqueness', 'one mm runs with two ASIDs', { mm: t.mm.id, cpu: c, asid: v.tag(c), otherCpu: other.cpu, otherAsid: other.tag });
-      }
-      seen.set(t.mm.id, { cpu: c, tag: v.tag(c) });
-    }
-    return undefined;
+    let last = judged.get(v);
+    if (!last) judged.set(v, (last = []));
+    const bad = judge(v, last);
+    if (bad) judged.delete(v);
+    return bad;
   },
 };

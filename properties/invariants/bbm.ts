@@ -2,14 +2,16 @@
 // valid-to-valid change of a live descriptor that changes the output
 // address, memory type or shareability, the block size (or table versus
 // block), or nG 1 -> 0, must go through invalid, DSB, broadcast TLBI, DSB.
-// Global -> nG is allowed, as in arch/arm64/mm/mmu.c `pgattr_change_is_safe`.
+// Global -> nG is allowed, as in arch/arm64/mm/mmu.c `pgattr_change_is_safe`
+// (pgattr.ts; the kernel forbids more, pgattr.test.ts lists what).
 // Checked at each store of a valid descriptor against what the entry held
-// before (if still live: reachable by a walk from some CPU's TTBRs) and
+// before (if still live: reachable by a walk from some CPU's TTBRs, a
+// pending TTBR write or a walk-cache entry, reach.ts `liveTables`) and
 // against every TLB or walk-cache entry on any CPU derived from that entry
 // (an invalidation not yet completed by TLBI and DSB leaves those behind).
 
 import { describe, levelSize, type Descriptor } from '../../model/arch/arm64/descriptor.ts';
-import { bbmReason } from '../../model/arch/arm64/bbm.ts';
+import { bbmReason, MAIR_LINUX_4X, type Mair } from '../../model/arch/arm64/bbm.ts';
 import type { Effect, Machine } from '../../model/arch/arm64/machine.ts';
 import { liveTables } from '../../model/arch/arm64/reach.ts';
 import { arm64Effects, violation, type Invariant, type Violation } from './types.ts';
@@ -17,14 +19,14 @@ import { arm64Effects, violation, type Invariant, type Violation } from './types
 type Store = Extract<Effect, { kind: 'store' }>;
 
 /** Why replacing `old` by `next` at one entry of `level` needs break-before-make, or undefined. */
-export function descriptorBbm(old: Descriptor, next: Descriptor, level: number): string | undefined {
+export function descriptorBbm(old: Descriptor, next: Descriptor, level: number, mair: Mair = MAIR_LINUX_4X): string | undefined {
   if (old.kind === 'invalid' || next.kind === 'invalid') return undefined;
   if (old.kind === 'table' || next.kind === 'table') {
     if (old.kind !== next.kind) return 'table versus block change';
     return old.kind === 'table' && next.kind === 'table' && old.NLTA !== next.NLTA ? 'next-level table address change' : undefined;
   }
   const size = levelSize(level);
-  return bbmReason({ leaf: old, size, pa: old.OA }, { leaf: next, size, pa: next.OA });
+  return bbmReason({ leaf: old, size, pa: old.OA }, { leaf: next, size, pa: next.OA }, mair);
 }
 
 /** The BBM verdict on one store, given the machine right after it. */
@@ -35,7 +37,7 @@ export function bbmViolation(m: Machine, s: Store): Violation | undefined {
     cpu: s.cpu, entry: at, old: describe(old), new: describe(s.desc), reason, live,
   });
   const direct = descriptorBbm(s.old, s.desc, s.level);
-  if (direct && liveTables(m).has(s.table)) return report(s.old, direct, 'reachable from a live TTBR');
+  if (direct && liveTables(m).has(s.table)) return report(s.old, direct, 'reachable from a live root (a TTBR, a pending TTBR write or a walk-cache entry)');
   // Entries cached from an earlier life of this table frame (freed and reused) translate another table.
   const epoch = m.mem.frame(s.table)?.epoch;
   const derived = (f: { table: number; index: number; epoch?: number }) => f.table === s.table && f.index === s.index && f.epoch === epoch;

@@ -5,13 +5,14 @@
 // from a cached table descriptor under the current tag), or by a TLB entry
 // tagged with the current ASID/PCID or global. Permissions are ignored, as
 // Meltdown ignores them. The user-shared set may never hold `kernel-secret`
-// or `page-table` frames.
+// or `page-table` frames, at boot or, for the per-mm shared ranges (x86's
+// LDT remap, which a syscall maps), at any step.
 
 import type { Label } from '../../model/arch/phys.ts';
 import { vaHex } from '../../model/arch/va.ts';
 import type { IsolationView, Reach } from '../../model/view.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
-import { forbiddenMemo, rank, sharedSetHolds } from './frames.ts';
+import { forbiddenMemo, perMmSharedHolds, rank, sharedSetHolds } from './frames.ts';
 
 function checkCpu(v: IsolationView, c: number, shared: ReadonlySet<number>): Violation | undefined {
   if (!v.atUser(c)) return undefined;
@@ -55,6 +56,6 @@ export const el0Isolation: Invariant = {
       const bad = checkCpu(v, c, shared);
       if (bad) return bad;
     }
-    return undefined;
+    return perMmSharedHolds(v, 'el0-isolation');
   },
 };

@@ -1,6 +1,7 @@
 // Judging frames by their ghost labels, for the isolation invariants.
 
 import { FRAME, type Label } from '../../model/arch/phys.ts';
+import { vaHex } from '../../model/arch/va.ts';
 import type { InvariantId } from '../../model/claims.ts';
 import type { IsolationView } from '../../model/view.ts';
 import { violation, type Violation } from './types.ts';
@@ -41,13 +42,22 @@ export function forbiddenMemo(v: IsolationView, pa: number, size: number, key: s
   return r;
 }
 
-/** The user-shared set may never hold `kernel-secret` or `page-table` frames (DESIGN.md). */
+const neverShared = (_pa: number, l: Label): boolean => l !== 'kernel-secret' && l !== 'page-table';
+
+/** The user-shared set may never hold `kernel-secret` or `page-table` frames (DESIGN.md), nor may the per-mm shared ranges (x86's LDT remap). */
 export function sharedSetHolds(v: IsolationView, id: InvariantId): Violation | undefined {
   for (const pa of v.userShared()) {
     const label = v.label(pa);
-    if (label === 'kernel-secret' || label === 'page-table') {
-      return violation(id, 'user-shared set holds a forbidden frame', { pa: `0x${pa.toString(16)}`, label, frame: v.frameName(pa) });
-    }
+    if (!neverShared(pa, label)) return violation(id, 'user-shared set holds a forbidden frame', { pa: `0x${pa.toString(16)}`, label, frame: v.frameName(pa) });
+  }
+  return perMmSharedHolds(v, id);
+}
+
+/** What the user tables map in per-mm shared ranges (`IsolationView.perMmShared`) is never `kernel-secret` or `page-table`. */
+export function perMmSharedHolds(v: IsolationView, id: InvariantId): Violation | undefined {
+  for (const r of v.perMmShared?.() ?? []) {
+    const bad = forbidden(v, r.pa, r.size, neverShared);
+    if (bad) return violation(id, 'user-shared set holds a forbidden frame', { where: r.where, va: vaHex(r.vaBase + (bad.pa - r.pa)), pa: `0x${bad.pa.toString(16)}`, label: bad.label, frame: v.frameName(bad.pa) });
   }
   return undefined;
 }

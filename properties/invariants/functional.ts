@@ -6,13 +6,16 @@
 // Also allowed for a user access: the walk over what the walker sees now (a
 // store not yet visible gives a spurious fault, which Linux's fault handler
 // retries) and, while a syscall on some CPU is changing this VA, the old
-// page (a user access racing munmap may see either). And each CPU leaves the
+// page (a user access racing munmap may see either). Kernel accesses are
+// judged in the upper half and, on arm64, through a TTBR0 holding a kernel
+// table (the ID map during the nG rewrite). And each CPU leaves the
 // arm64 boot-time nG rewrite with swapper_pg_dir back in TTBR1 and the ID
 // map gone from TTBR0 (the kernel's `resumed` hint).
 
 import { isUpper, vaHex } from '../../model/arch/va.ts';
 import type { AccessEffect, IsolationView, Judged, Outcome } from '../../model/view.ts';
 import type { Arm64Kernel } from '../../model/kernel/arm64/kernel.ts';
+import type { AnyKernel } from '../runner/arch.ts';
 import { violation, type Invariant, type Violation } from './types.ts';
 
 const show = (o: { pa?: number; fault?: string }): string => (o.fault ? `${o.fault} fault` : `0x${o.pa!.toString(16)}`);
@@ -36,6 +39,19 @@ function userAccess(v: IsolationView, a: AccessEffect): Violation | undefined {
   });
 }
 
+/**
+ * arm64: CPU `cpu`'s TTBR0 holds a kernel table (the ID map, the
+ * trampoline, swapper, or a reserved empty one), so an EL1 access through it
+ * is the kernel's own and must not fault. With a user pgd in TTBR0 an EL1
+ * access to a lower VA is uaccess, whose faults are the fixup's business
+ * (and ldtr/sttr are judged as EL0 accesses anyway).
+ */
+function kernelTtbr0(k: AnyKernel, cpu: number): boolean {
+  if (k.arch !== 'arm64') return false;
+  const s = k.sym, root = k.machine.cpus[cpu].params.ttbr0.BADDR;
+  return [s.idmap_pg_dir, s.tramp_pg_dir, s.swapper_pg_dir, s.empty_zero_page, s.reserved_ttbr0].some((t) => t?.pa === root);
+}
+
 function kernelAccess(a: AccessEffect): Violation | undefined {
   const bad = a.outcomes.find((o) => o.fault);
   if (!bad) return undefined;
@@ -55,7 +71,7 @@ export const functional: Invariant = {
     if (step.op?.op === 'hint' && step.op.hint === 'resumed' && k.arch === 'arm64') return resumed(k, step.cpu);
     for (const e of step.effects) {
       if (e.kind !== 'access') continue;
-      const v = e.el === 0 ? userAccess(k.view, e) : isUpper(e.va) ? kernelAccess(e) : undefined;
+      const v = e.el === 0 ? userAccess(k.view, e) : isUpper(e.va) || kernelTtbr0(k, e.cpu) ? kernelAccess(e) : undefined;
       if (v) return v;
     }
     return undefined;

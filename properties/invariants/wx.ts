@@ -2,9 +2,15 @@
 // and executable at EL1 at once, as Linux's ptdump `note_prot_wx` warns
 // ("Found insecure W+X mapping": !PTE_RDONLY && !PTE_PXN, judged on the
 // leaf's own bits as ptdump does). Kernel roots: swapper_pg_dir,
-// tramp_pg_dir and the ID map, the tables that outlive boot; transient
-// tables a boot path builds for itself (the 2022 nG rewrite's fixmap) are
-// not included. Checked on the booted tables, then at each store into a
+// tramp_pg_dir and the ID map, the tables that outlive boot. Excluded: the
+// 2022 nG rewrite's temporary fixmap, which IS writable and executable at
+// EL1 while live in the boot CPU's TTBR1 (KPTI_NG_PTE_FLAGS = `PTE_ATTRINDX(
+// MT_NORMAL) | PTE_TYPE_PAGE | PTE_AF | PTE_SHARED | PTE_UXN | PTE_WRITE`:
+// no PTE_PXN, no PTE_RDONLY; arch/arm64/mm/proc.S, docs/sources/
+// arm64-ng-rewrite.md §3), because Linux's check_wx (`debug_checkwx` from
+// `mark_rodata_ro`, after `kernel_init_freeable` has brought the CPUs up and
+// run the rewrite) only ever sees the tables after boot, when the fixmap
+// is freed. Checked on the booted tables, then at each store into a
 // kernel table.
 
 import { describe, type Descriptor, type Leaf } from '../../model/arch/arm64/descriptor.ts';

@@ -4,11 +4,12 @@
 // is never overwritten by a different one. Loading validates everything and
 // fails with one line naming the problem.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { INVARIANTS, type InvariantId } from '../../model/claims.ts';
+import { ARCH_INVARIANTS, INVARIANTS, type InvariantId } from '../../model/claims.ts';
 import { SYSCALLS, type Event } from '../../model/kernel/events.ts';
 import type { Options } from '../../model/mitigations/types.ts';
 import type { Located, TraceLine } from './simulate.ts';
@@ -26,6 +27,7 @@ const eventSchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('irq'), cpu }).strict(),
   z.object({ k: z.literal('switch'), cpu, to: nat }).strict(),
   z.object({ k: z.literal('nmi'), cpu }).strict(),
+  z.object({ k: z.literal('segment'), cpu, reg: z.enum(['ds', 'ss']) }).strict(),
   z.object({ k: z.literal('run'), cpu, n: nat }).strict(),
   z.object({ k: z.literal('fill'), cpu, va: nat }).strict(),
   z.object({ k: z.literal('evict'), cpu, n: nat }).strict(),
@@ -63,7 +65,14 @@ export const counterexampleSchema = z.object({
     witness: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   }),
   trace: z.array(z.object({ step: nat, cpu: nat, event: z.number().int(), text: z.string() })),
-}).strict().refine((c) => ('asidBits' in c.options) === (c.arch === 'arm64'), { message: 'options are not for this arch', path: ['options'] });
+}).strict().superRefine((c, ctx) => {
+  // Fields that parse one by one but do not fit together: a file from another arch, machine or invariant.
+  if (('asidBits' in c.options) !== (c.arch === 'arm64')) ctx.addIssue({ code: 'custom', message: 'options are not for this arch', path: ['options'] });
+  if (!ARCH_INVARIANTS[c.arch].includes(c.invariant)) ctx.addIssue({ code: 'custom', message: `${c.invariant} is not an ${c.arch} invariant`, path: ['invariant'] });
+  if (c.violation.invariant !== c.invariant) ctx.addIssue({ code: 'custom', message: `violation is of ${c.violation.invariant}, not ${c.invariant}`, path: ['violation', 'invariant'] });
+  const bad = c.workload.findIndex((e) => e.cpu >= c.options.ncpus);
+  if (bad >= 0) ctx.addIssue({ code: 'custom', message: `cpu ${c.workload[bad].cpu} out of range 0..${c.options.ncpus - 1}`, path: ['workload', bad, 'cpu'] });
+});
 
 export type Counterexample = z.infer<typeof counterexampleSchema>;
 
@@ -101,8 +110,9 @@ export const fileName = (dir: string, c: Counterexample): string => join(dir, `$
 
 /**
  * Save atomically (write a temporary file, then rename). If the file already
- * exists it holds the same counterexample by construction of its name, and it
- * is left alone unless it no longer parses as one.
+ * exists it holds the same counterexample by construction of its name and is
+ * left alone; a file there that does not load, or holds another
+ * counterexample, is refused rather than replaced.
  */
 export function save(dir: string, c: Counterexample): { file: string; written: boolean } {
   const file = fileName(dir, c);
@@ -112,7 +122,8 @@ export function save(dir: string, c: Counterexample): { file: string; written: b
     return { file, written: false };
   }
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  // Unique per process and thread (review workers share a pid).
+  const tmp = `${file}.${process.pid}-${threadId}-${randomUUID()}.tmp`;
   writeFileSync(tmp, JSON.stringify(c, null, 2) + '\n', { flag: 'wx' });
   renameSync(tmp, file);
   return { file, written: true };

@@ -207,7 +207,7 @@ class Sim {
     for (const e of k.effects as readonly Effect[]) {
       if (e.kind === 'flush') this.count(`flush: ${flushKind(e.how)}`);
       // A translation that came from a walk, not a TLB entry: a TLB miss, by user code or by the kernel.
-      if (e.kind === 'access' && e.outcomes.some((o) => o.pa !== undefined && o.via === undefined)) this.count(e.sym === 'user' ? 'TLB miss (user)' : 'TLB miss (kernel)');
+      if (e.kind === 'access' && e.outcomes.some((o) => o.pa !== undefined && o.via === undefined)) this.count(e.sym === 'user' ? 'TLB miss (user)' : e.access === 'fetch' ? 'TLB miss (kernel fetch)' : 'TLB miss (kernel)');
     }
     this.eventIndex = frame.event;
     if (this.options.trace) this.line(cpu, k.opText(op, frame.next));

@@ -1,8 +1,9 @@
 // fast-check arbitraries for workloads: software events, CPU choice and
 // hardware nondeterminism, all plain data so they shrink (toward fewer
 // events, CPU 0, slot 0, the first syscall). Each architecture gets only
-// the events its machine has: NMIs on x86; unsynchronised register writes,
-// early TLBI completion and buffered table stores on arm64.
+// the events its machine has: NMIs and LDT segment loads on x86;
+// unsynchronised register writes, early TLBI completion and buffered table
+// stores on arm64.
 
 import fc from 'fast-check';
 import type { Event, HardwareEvent, RunEvent, SoftwareEvent, Syscall } from '../../model/kernel/events.ts';
@@ -41,7 +42,12 @@ export function softwareEvent(ncpus: number, arch: WorkloadShape['arch'] = 'arm6
     { weight: 2, arbitrary: fc.record({ k: fc.constant('irq' as const), cpu }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('switch' as const), cpu, to: fc.nat({ max: 4 }) }) },
   ];
-  if (arch === 'x86') events.push({ weight: 1, arbitrary: fc.record({ k: fc.constant('nmi' as const), cpu }) });
+  if (arch === 'x86') {
+    events.push(
+      { weight: 1, arbitrary: fc.record({ k: fc.constant('nmi' as const), cpu }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant('segment' as const), cpu, reg: fc.constantFrom('ds' as const, 'ss' as const) }) },
+    );
+  }
   return fc.oneof(...events);
 }
 
@@ -61,14 +67,42 @@ export function hardwareEvent(ncpus: number, arch: WorkloadShape['arch'] = 'arm6
   return fc.oneof(...events);
 }
 
-/** The schedule: which CPU runs next, and for how many ops (few, so that other events land inside hooks). */
+/**
+ * Ops one `run` event steps: mostly few, so that other events land inside
+ * hooks; sometimes up to `LONG_RUN`, so that a schedule can stop inside long
+ * code (the late-boot nG rewrite keeps CPU 0 busy for ~1100 ops, MMU off or
+ * on) before a software event runs everything in flight to completion.
+ * Every range starts at 1, where shrinking goes.
+ */
+export const LONG_RUN = 1500;
+const runLength = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: LONG_RUN }) },
+);
+
+/** The schedule: which CPU runs next, and for how many ops. */
 export function runEvent(ncpus: number): fc.Arbitrary<RunEvent> {
-  return fc.record({ k: fc.constant('run' as const), cpu: biased(ncpus - 1), n: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }) }) });
+  return fc.record({ k: fc.constant('run' as const), cpu: biased(ncpus - 1), n: runLength });
+}
+
+/**
+ * A boot schedule to open a workload with. Boot is in flight when the
+ * workload starts and the first software event runs it to completion, while
+ * a `run` stops when its CPU waits for another (the stop_machine rendezvous,
+ * a parked CPU's flag). So: up to two rounds of long runs, CPU 0, 1, ... in
+ * turn, which carry boot into long code on CPU 0 while the others wait (CPU
+ * 0 to the rendezvous, the others in and parked, CPU 0 into the nG rewrite),
+ * so that the events after them land inside it. Shrinks to none.
+ */
+export function bootSchedule(ncpus: number): fc.Arbitrary<RunEvent[]> {
+  const rounds = fc.array(fc.integer({ min: 1, max: LONG_RUN }), { minLength: 1, maxLength: 2 * ncpus })
+    .map((ns) => ns.map((n, i): RunEvent => ({ k: 'run', cpu: i % ncpus, n })));
+  return fc.oneof({ weight: 1, arbitrary: fc.constant<RunEvent[]>([]) }, { weight: 1, arbitrary: rounds });
 }
 
 export function workload(shape: WorkloadShape = DEFAULT_SHAPE): fc.Arbitrary<Event[]> {
   const ev: fc.Arbitrary<Event> = fc.oneof(
     { weight: 3, arbitrary: softwareEvent(shape.ncpus, shape.arch) }, { weight: 2, arbitrary: hardwareEvent(shape.ncpus, shape.arch) }, { weight: 2, arbitrary: runEvent(shape.ncpus) },
   );
-  return fc.array(ev, { minLength: 1, maxLength: shape.maxEvents });
+  // The boot schedule is drawn after the events: a given seed still draws the events it drew before the schedule existed.
+  return fc.tuple(fc.array(ev, { minLength: 1, maxLength: shape.maxEvents }), bootSchedule(shape.ncpus)).map(([rest, boot]): Event[] => [...boot, ...rest]);
 }

@@ -2,8 +2,8 @@
 // PSTATE, the saved state of taken exceptions, and the TLB.
 
 import { s1Params, type S1TTWParams, type SysReg } from './sysreg.ts';
-import { Tlb } from './tlb.ts';
-import { WalkCache } from './walkcache.ts';
+import { Tlb, type TlbEntry } from './tlb.ts';
+import { WalkCache, type WalkEntry } from './walkcache.ts';
 
 /** What exception entry saves and `eret` restores (SPSR_EL1.M and .I). */
 export interface SavedPstate {
@@ -49,6 +49,21 @@ export class Cpu {
     c.tlb = this.tlb.clone();
     c.walkCache = this.walkCache.clone();
     return c;
+  }
+
+  /**
+   * The hardware evicting one cached entry: the `n`th (mod the total) in
+   * fill order of the TLB and the walk cache together. Capacity and
+   * replacement are not modelled (tlb.ts), so either may drop any entry
+   * at any time.
+   */
+  evict(n: number): TlbEntry | WalkEntry | undefined {
+    const all = [...this.tlb.entries(), ...this.walkCache.entries()].sort((a, b) => a.seq - b.seq);
+    if (all.length === 0) return undefined;
+    const victim = all[n % all.length];
+    if ('next' in victim) this.walkCache.invalidate((e) => e === victim, Infinity);
+    else this.tlb.invalidate((e) => e === victim, Infinity);
+    return victim;
   }
 
   /** `mrs`: a direct read sees this CPU's own earlier direct write in program order. */

@@ -207,3 +207,29 @@ describe('TLB fills', () => {
     expect(c0.tlb.size).toBe(0);
   });
 });
+
+describe('page-table store visibility to walkers (stores.ts)', () => {
+  /** The level-3 table that maps `v` from `root`. */
+  const l3Of = (m: Machine, root: number, v: VA): number => {
+    let t = root;
+    for (let level = 0; level < 3; level++) t = (m.mem.readEntry(t, tableIndex(v, level)) as { NLTA: number }).NLTA;
+    return t;
+  };
+  const fillTag = (m: Machine, cpu: number): number | undefined => {
+    m.cpus[cpu].tlb.invalidate(() => true, Infinity);
+    m.speculate(m.cpus[cpu], KDATA);
+    return m.cpus[cpu].tlb.entries()[0]?.asid;
+  };
+
+  it('dsb nshst publishes a store to the storing PE\'s walker only; dsb ishst to every PE\'s', () => {
+    const { m, run } = setup({ TTBR1_EL1: ttbr(SWAPPER, 5), TCR_EL1: TCR_A1 });
+    const ng: Descriptor = { kind: 'page', OA: OA.KDATA, ...ATTRS, PXN: true, UXN: true, nG: true };
+    run(0, { op: 'str', table: l3Of(m, SWAPPER, KDATA), index: tableIndex(KDATA, 3), level: 3, desc: ng });
+    expect([fillTag(m, 0), fillTag(m, 1)]).toEqual([undefined, undefined]); // not yet visible: the old global entry
+    run(0, dsb('nshst'));
+    expect([fillTag(m, 0), fillTag(m, 1)]).toEqual([5, undefined]);
+    expect(m.readDesc(l3Of(m, SWAPPER, KDATA), tableIndex(KDATA, 3))).toMatchObject({ nG: false }); // what every walker sees
+    run(0, dsb('ishst'));
+    expect([fillTag(m, 0), fillTag(m, 1)]).toEqual([5, 5]);
+  });
+});

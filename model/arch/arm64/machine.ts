@@ -64,7 +64,7 @@ export class Machine {
     return m;
   }
 
-  /** A descriptor as the table walker sees it now. */
+  /** A descriptor as every table walker is guaranteed to see it now (stores.ts). */
   readDesc = (table: number, index: number): Descriptor => this.stores.read(table, index);
 
   /**
@@ -76,7 +76,8 @@ export class Machine {
     const p = cpu.params, root = isUpper(va) ? p.ttbr1.BADDR : p.ttbr0.BADDR;
     const cached = cpu.walkCache.deepest(va, p.asid);
     const start = cached[cached.length - 1];
-    const w = start ? walkFrom(this.readDesc, root, va, start.level + 1, start.next, start.perms) : walkFrom(this.readDesc, root, va);
+    const read = (table: number, index: number): Descriptor => this.stores.read(table, index, cpu.id);
+    const w = start ? walkFrom(read, root, va, start.level + 1, start.next, start.perms) : walkFrom(read, root, va);
     for (const t of w.tables) {
       const entry: WalkEntry = {
         vaBase: alignDown(va, levelSize(t.at.level)), level: t.at.level, next: t.next, asid: p.asid, perms: t.perms,
@@ -98,7 +99,14 @@ export class Machine {
   /** The hardware making one of `cpu`'s pending page-table stores visible to walkers early. */
   drain(cpu: Cpu): boolean { return this.stores.drainOne(cpu.id); }
 
-  /** Execute one op on `cpu`; returns what the hook receives. */
+  /**
+   * Execute one op on `cpu`; returns what the hook receives. A descriptor
+   * store is `str` (C code's store through the table's linear-map alias;
+   * simplification: that address is not translated, as swapper's linear map
+   * maps every table read-write at EL1) or `strd`/`ldrd` through an explicit
+   * address: a VA translated at the CPU's EL with SCTLR_EL1.M = 1, a PA with
+   * M = 0 (the MMU-off and fixmap nG rewrites, whose addressing is the point).
+   */
   exec(cpu: Cpu, op: Op): unknown {
     switch (op.op) {
       case 'str': this.storeDesc(cpu, op.table, op.index, op.level, op.desc); return undefined;
@@ -215,14 +223,15 @@ export class Machine {
   }
 
   /**
-   * DSB makes this PE's page-table stores visible to walkers (stores.ts) and
+   * DSB makes this PE's page-table stores visible to the walkers of its
+   * domain (stores.ts: NSH its own, ISH and SY every PE's) and
    * completes its TLB maintenance (Arm ARM R_PSMWS: the DSB must
    * apply to loads and stores, so `ishst` does not; NSH suffices only for
    * maintenance that applies to this PE alone; R_YNJCP: other PEs are only
    * guaranteed done after the issuer's DSB).
    */
   private dsb(cpu: Cpu, option: string): void {
-    this.stores.complete(cpu.id);
+    this.stores.complete(cpu.id, option.startsWith('nsh') ? 'nsh' : 'ish');
     if (option.endsWith('st')) return;
     const local = option === 'nsh';
     this.completeTlbi((p) => p.issuer === cpu.id && (!local || (p.target === cpu.id && !p.op.is)));

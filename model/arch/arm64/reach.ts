@@ -6,6 +6,7 @@
 import { describe, levelSize, type Leaf } from './descriptor.ts';
 import type { Machine } from './machine.ts';
 import { atLevel } from './walk.ts';
+import { decodeTtbr } from './sysreg.ts';
 
 /** A reachable leaf: VA range and the PA it maps to. */
 export interface Reach {
@@ -48,9 +49,24 @@ function collect(m: Machine, table: number, level: number, vaBase: number, out: 
 
 const tableMemo = new WeakMap<Machine, { version: string; tables: Set<number> }>();
 
-/** Tables a walk can reach now from any CPU's TTBR0 or TTBR1: the descriptors in them are live. */
+/**
+ * Tables a walk can reach now: the descriptors in them are live. Walks
+ * start from each CPU's TTBR0 and TTBR1, from a TTBR write not yet
+ * synchronised (it may take effect at any moment, Arm ARM D24.1), and from
+ * every table a walk-cache entry points at (a walk resumes there whatever
+ * the TTBRs now say, walkcache.ts).
+ */
 export function liveTables(m: Machine): Set<number> {
-  const version = `${m.mem.shape}:${m.stores.version}:${m.cpus.map((c) => `${c.params.ttbr0.BADDR},${c.params.ttbr1.BADDR}`).join(';')}`;
+  const starts: number[] = []; // table * 4 + level (tables are 4 KiB aligned)
+  for (const cpu of m.cpus) {
+    starts.push(cpu.params.ttbr0.BADDR * 4, cpu.params.ttbr1.BADDR * 4);
+    for (const reg of ['TTBR0_EL1', 'TTBR1_EL1'] as const) {
+      const v = cpu.pending.get(reg);
+      if (v !== undefined) starts.push(decodeTtbr(v).BADDR * 4);
+    }
+    for (const w of cpu.walkCache.entries()) starts.push(w.next * 4 + w.level + 1);
+  }
+  const version = `${m.mem.shape}:${m.stores.version}:${starts.join(',')}`;
   const c = tableMemo.get(m);
   if (c && c.version === version) return c.tables;
   const tables = new Set<number>();
@@ -59,7 +75,7 @@ export function liveTables(m: Machine): Set<number> {
     tables.add(t);
     if (level < 3) for (const [, raw] of m.stores.entries(t)) { const d = atLevel(raw, level); if (d.kind === 'table') visit(d.NLTA, level + 1); }
   };
-  for (const cpu of m.cpus) { visit(cpu.params.ttbr0.BADDR, 0); visit(cpu.params.ttbr1.BADDR, 0); }
+  for (const s of starts) visit(Math.floor(s / 4), s % 4);
   tableMemo.set(m, { version, tables });
   return tables;
 }

@@ -39,7 +39,7 @@ export function tlbiMatches(op: Extract<Op, { op: 'tlbi' }>, e: TlbEntry): boole
  * Does TLBI `op` apply to walk-cache entry `e`? Walk-cache entries are
  * non-global (R_CHVGJ). VA and VAA reach every level; the L forms only the
  * final level. Choice: ASID is taken to reach every level, as VMALL does;
- * the quoted text (docs/sources §3e) says "final lookup level" and is
+ * the quoted text (docs/sources/arm64-asid-and-arm-arm.md §3e) says "final lookup level" and is
  * flagged there as possibly garbled, so this is the weaker assumption for
  * finding stale walk caches only if it is wrong in Linux's favour.
  */

@@ -1,13 +1,14 @@
 // Per-CPU (logical processor) state: CR3, CR4, CPL, RFLAGS.IF, the frames
 // of exceptions not yet returned from, what exception delivery reads
-// (IA32_LSTAR, the IDT, the TSS), and the TLB.
-// MOV to CR3/CR4, WRMSR, LIDT and LTR are serializing instructions (SDM
+// (IA32_LSTAR, the GDT, the IDT, the TSS), and the TLB.
+// MOV to CR3/CR4, WRMSR, LGDT, LIDT and LTR are serializing instructions (SDM
 // Vol. 3A §9.3 "Serializing Instructions", §8.3 in older editions) and take
 // effect at once, so x86 has none of arm64's pending-register
 // nondeterminism: no write waits for an ISB.
 // Not modelled: CR0 (PG = 1 and WP = 1 throughout, as Linux runs),
 // IA32_EFER (LMA = 1, NXE = 1), IA32_FMASK (IF always in it, as Linux sets
-// it), segmentation and the GDT, NMI blocking until IRET.
+// it), segment registers and descriptor contents (segment.ts: only the
+// descriptor reads), NMI blocking until IRET.
 
 import type { VA } from '../va.ts';
 import { X86Tlb } from './tlb.ts';
@@ -63,6 +64,8 @@ export class X86Cpu {
   tlb = new X86Tlb();
   /** IA32_LSTAR (`MSR_LSTAR`): where SYSCALL fetches (`entry_SYSCALL_64`, or its PTI trampoline). */
   lstar: VA = 0;
+  /** GDTR.base: the GDT (`load_fixmap_gdt`: the read-only alias in the cpu_entry_area). */
+  gdt: VA = 0;
   /** IDTR.base: the IDT (under PTI, the read-only alias in the cpu_entry_area). */
   idt: VA = 0;
   /** The gates' handlers. Simplification: gates are not modelled as memory; the IDT read is an access to `idt`. */
@@ -99,7 +102,7 @@ export class X86Cpu {
     c.CPL = this.CPL; c.IF = this.IF;
     c.saved.push(...this.saved);
     c.tlb = this.tlb.clone();
-    c.lstar = this.lstar; c.idt = this.idt; c.handlers = this.handlers;
+    c.lstar = this.lstar; c.gdt = this.gdt; c.idt = this.idt; c.handlers = this.handlers;
     c.tss = this.tss; c.entryStack = this.entryStack; c.ist = this.ist;
     c.irqPending = this.irqPending;
     return c;

@@ -7,14 +7,14 @@ import { CR3_NOFLUSH, cr3Value, X86_CR4_PCIDE, X86_CR4_PGE } from './cpu.ts';
 import { X86Machine, type X86AccessEffect, type X86Effect } from './machine.ts';
 import {
   cli, exception, hint, invlpg, invpcid, invpcidFlushAll, invpcidFlushAllNonglobals, invpcidFlushOne, invpcidFlushSingleContext,
-  ipi, iret, lidt, lock, ltr, movCr3, movCr4, note, setPte, sti, sysret, unlock, wait, wrmsr, type X86Op,
+  ipi, iret, lgdt, lidt, lock, ltr, movCr3, movCr4, note, setPte, sti, sysret, unlock, wait, wrmsr, type X86Op,
 } from './ops.ts';
 import { isNone, mayBeTable, NOT_PRESENT, pte, type X86Pte } from './pte.ts';
 import { tableIndex } from './walk.ts';
 
 const KTEXT = va('0xffffffff81000000'), KDATA = va('0xffff888000100000'), KRO = KDATA + 0x1000;
 const CEA = va('0xfffffe0000000000');
-const IDT = CEA, STACK = CEA + 0x1000, TSS = CEA + 0x2000, IST = CEA + 0x3000, TRAMP = CEA + 0x4000;
+const IDT = CEA, STACK = CEA + 0x1000, TSS = CEA + 0x2000, IST = CEA + 0x3000, TRAMP = CEA + 0x4000, GDT = CEA + 0x5000;
 const UDATA = va('0x400000'), UTEXT = UDATA + 0x1000;
 const PA = { KTEXT: 0x100_0000, KDATA: 0x200_0000, KRO: 0x200_1000, UDATA: 0x300_0000, UTEXT: 0x300_1000, UDATA_B: 0x400_0000, CEA: 0x500_0000 };
 const PGD = 0x10_0000, UPGD = 0x10_1000, PGD_B = 0x10_2000;
@@ -46,18 +46,20 @@ function setup(cr4 = ON, pcid = 1) {
   for (const root of [PGD, UPGD]) {
     map(root, UDATA, 3, pte(PA.UDATA, { US: true, RW: true, NX: true, ...K }));
     map(root, UTEXT, 3, pte(PA.UTEXT, { US: true, ...K }));
-    // cpu_entry_area: read-only IDT and TSS, writable stacks, the entry trampoline (x86-pti.md §6c).
+    // cpu_entry_area: read-only IDT, GDT and TSS, writable stacks, the entry trampoline (x86-pti.md §6c).
     map(root, IDT, 3, pte(PA.CEA, { G: true, NX: true, ...K }));
     map(root, STACK, 3, pte(PA.CEA + 0x1000, { RW: true, G: true, NX: true, ...K }));
     map(root, TSS, 3, pte(PA.CEA + 0x2000, { G: true, NX: true, ...K }));
     map(root, IST, 3, pte(PA.CEA + 0x3000, { RW: true, G: true, NX: true, ...K }));
     map(root, TRAMP, 3, pte(PA.CEA + 0x4000, { G: true, ...K }));
+    map(root, GDT, 3, pte(PA.CEA + 0x5000, { G: true, NX: true, ...K }));
   }
   map(PGD_B, UDATA, 3, pte(PA.UDATA_B, { US: true, RW: true, NX: true, ...K }));
   const m = new X86Machine(mem, 2, { CR3: cr3Value(PGD, cr4 & X86_CR4_PCIDE ? pcid : 0), CR4: cr4 });
   const c0 = m.cpus[0];
   for (const c of m.cpus) {
     m.exec(c, wrmsr('LSTAR', vaBig(TRAMP)));
+    m.exec(c, lgdt(GDT));
     m.exec(c, lidt(IDT, { irq: TRAMP + 0x40, nmi: TRAMP + 0x80, fault: TRAMP + 0xc0 }));
     m.exec(c, ltr(TSS, STACK + 0x1000, IST + 0x1000));
   }
@@ -333,11 +335,11 @@ describe('exception delivery (SDM Vol. 3A, 64-bit mode) through the current CR3'
   };
   const trail = (m: X86Machine) => accesses(m).map((a) => [a.access, a.va, a.el, a.sym]);
 
-  it('an IRQ from CPL 3 reads the IDT and the TSS, pushes on the entry stack and fetches the handler', () => {
+  it('an IRQ from CPL 3 reads the IDT, the GDT (the gate\'s CS) and the TSS, pushes on the entry stack and fetches the handler', () => {
     const { m, c0, run } = atUser();
     expect(run(exception('irq', 'timer'))).toEqual([{ pa: PA.CEA + 0x4000 }]);
     expect(trail(m)).toEqual([
-      ['read', IDT + 16 * 0x20, 1, 'IDT[32]'], ['read', TSS + 4, 1, 'TSS.RSP0'],
+      ['read', IDT + 16 * 0x20, 1, 'IDT[32]'], ['read', GDT + 16, 1, 'GDT[__KERNEL_CS]'], ['read', TSS + 4, 1, 'TSS.RSP0'],
       ['write', STACK + 0xff8, 1, 'frame on entry stack'], ['fetch', TRAMP + 0x40, 1, 'irq handler'],
     ]);
     expect(accesses(m).every((a) => a.outcomes.every((o) => o.entry?.owner === 'pgd(mm 1)+user'))).toBe(true);
@@ -350,16 +352,16 @@ describe('exception delivery (SDM Vol. 3A, 64-bit mode) through the current CR3'
     if (w.kind !== 'ok') throw new Error('expected a mapping');
     run(setPte(w.path[3].table, w.path[3].index, 3, NOT_PRESENT));
     expect(run(exception('fault', '#PF'))).toEqual([{ fault: 'translation' }]);
-    expect(trail(m).map((t) => t[3])).toEqual(['IDT[14]', 'TSS.RSP0', 'frame on entry stack']);
+    expect(trail(m).map((t) => t[3])).toEqual(['IDT[14]', 'GDT[__KERNEL_CS]', 'TSS.RSP0', 'frame on entry stack']);
   });
 
   it('an NMI switches to its IST stack even from CPL 0; another exception at CPL 0 pushes on the current stack (not modelled)', () => {
     const { m, c0, run } = setup();
     run(exception('nmi', 'perf'));
-    expect(trail(m).map((t) => [t[0], t[1]])).toEqual([['read', IDT + 32], ['read', TSS + 0x2c], ['write', IST + 0xff8], ['fetch', TRAMP + 0x80]]);
+    expect(trail(m).map((t) => [t[0], t[1]])).toEqual([['read', IDT + 32], ['read', GDT + 16], ['read', TSS + 0x2c], ['write', IST + 0xff8], ['fetch', TRAMP + 0x80]]);
     m.effects = [];
     run(exception('fault', '#PF'));
-    expect(trail(m).map((t) => t[3])).toEqual(['IDT[14]', 'fault handler']);
+    expect(trail(m).map((t) => t[3])).toEqual(['IDT[14]', 'GDT[__KERNEL_CS]', 'fault handler']);
     expect(c0.saved).toEqual([{ CPL: 0, IF: false }, { CPL: 0, IF: false }]);
   });
 
@@ -382,6 +384,26 @@ describe('exception delivery (SDM Vol. 3A, 64-bit mode) through the current CR3'
     expect(() => run(iret())).toThrow(/nothing saved/);
     expect(() => run(sysret())).toThrow(/nothing saved/);
   });
+
+  it('IRET to CPL 3 reads the CS and SS descriptors (GDT, or SS from the LDT) as supervisor-mode reads through the CR3 it runs on', () => {
+    const { m, run } = atUser();
+    run(exception('irq', 'timer'));
+    m.effects = [];
+    run(iret());
+    expect(trail(m)).toEqual([['iread', GDT + 0x30, 1, 'GDT[__USER_CS] (iretq)'], ['iread', GDT + 0x28, 1, 'GDT[__USER_DS] (iretq)']]);
+    expect(accesses(m).every((a) => a.outcomes.every((o) => o.pa !== undefined && !o.fault))).toBe(true);
+    run(exception('irq', 'timer'));
+    m.effects = [];
+    run(iret(KRO)); // an LDT the user tables do not map: the SS descriptor read faults
+    expect(accesses(m).map((a) => [a.sym, a.outcomes[0].fault])).toEqual([['GDT[__USER_CS] (iretq)', undefined], ['LDT: the SS descriptor (iretq)', 'translation']]);
+  });
+
+  it('an implicit read at CPL 3 is judged as a supervisor-mode access (SDM §4.6)', () => {
+    const { c0, run } = atUser();
+    expect(c0.CPL).toBe(3);
+    expect(run({ op: 'access', kind: 'iread', va: GDT, sym: 'LDT descriptor' })).toEqual([{ pa: PA.CEA + 0x5000 }]);
+    expect(run({ op: 'access', kind: 'read', va: GDT, sym: 'explicit' })).toEqual([{ fault: 'permission' }]);
+  });
 });
 
 describe('other ops', () => {
@@ -391,12 +413,12 @@ describe('other ops', () => {
     for (const op of [movCr3(0n), movCr4(0n), invlpg(0), cli(), sti(), sysret(), { op: 'read-cr3' } as X86Op]) expect(() => run(op)).toThrow(/#GP/);
   });
 
-  it('cli/sti, wrmsr, lidt and ltr set CPU state', () => {
+  it('cli/sti, wrmsr, lgdt, lidt and ltr set CPU state', () => {
     const { c0, run } = setup();
     run(sti());
     expect(c0.IF).toBe(true);
-    run(cli(), wrmsr('LSTAR', vaBig(KTEXT)), lidt(KDATA, { irq: 1, nmi: 2, fault: 3 }), ltr(KRO, 0x5000, 0x6000));
-    expect([c0.IF, c0.lstar, c0.idt, c0.handlers, c0.tss, c0.entryStack, c0.ist]).toEqual([false, KTEXT, KDATA, { irq: 1, nmi: 2, fault: 3 }, KRO, 0x5000, 0x6000]);
+    run(cli(), wrmsr('LSTAR', vaBig(KTEXT)), lgdt(KRO), lidt(KDATA, { irq: 1, nmi: 2, fault: 3 }), ltr(KRO, 0x5000, 0x6000));
+    expect([c0.IF, c0.lstar, c0.gdt, c0.idt, c0.handlers, c0.tss, c0.entryStack, c0.ist]).toEqual([false, KTEXT, KRO, KDATA, { irq: 1, nmi: 2, fault: 3 }, KRO, 0x5000, 0x6000]);
     expect(() => run(wrmsr('LSTAR', 0x0000800000000000n))).toThrow(/#GP/);
     expect(() => run(wrmsr('LSTAR', 0x1234000000000000n))).toThrow(RangeError);
   });

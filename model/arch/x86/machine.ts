@@ -19,6 +19,7 @@ import { X86Cpu } from './cpu.ts';
 import { invlpgScope, invpcidScope, movCr3Scope, movCr4Scope, pageFaultScope, type Scope } from './invalidate.ts';
 import type { ExceptionType, X86AccessKind, X86AccessResult, X86Op } from './ops.ts';
 import { NOT_PRESENT, isNone, type X86Pte } from './pte.ts';
+import { __KERNEL_CS, __USER_CS, __USER_DS, descriptorVa } from './segment.ts';
 import { entryPa, tagText, type X86TlbEntry } from './tlb.ts';
 import { isCanonical, walk, type X86Perms, type X86WalkOk, type X86WalkResult } from './walk.ts';
 
@@ -98,10 +99,11 @@ export class X86Machine {
       case 'access': return this.kernelAccess(cpu, op.kind, op.va, op.sym);
       case 'exception': return this.takeException(cpu, op.type);
       case 'sysret': this.privileged(cpu, op.op); this.ret(cpu, true); return undefined;
-      case 'iret': this.ret(cpu, false); return undefined;
+      case 'iret': this.iret(cpu, op.ss); return undefined;
       case 'cli': this.privileged(cpu, op.op); cpu.IF = false; return undefined;
       case 'sti': this.privileged(cpu, op.op); cpu.IF = true; return undefined;
       case 'wrmsr': this.privileged(cpu, op.op); cpu.lstar = this.lstar(op.value); return undefined;
+      case 'lgdt': this.privileged(cpu, op.op); cpu.gdt = op.base; return undefined;
       case 'lidt': this.privileged(cpu, op.op); cpu.idt = op.base; cpu.handlers = op.handlers; return undefined;
       case 'ltr': this.privileged(cpu, op.op); cpu.tss = op.tss; cpu.entryStack = op.sp0; cpu.ist = op.ist; return undefined;
       case 'ipi': this.ipi(cpu, op.target); return undefined;
@@ -162,8 +164,10 @@ export class X86Machine {
   /**
    * SYSCALL, or an interrupt or exception through the IDT (SDM Vol. 3A,
    * "Exception and Interrupt Handling in 64-bit Mode"; Vol. 2 SYSCALL). SYSCALL
-   * fetches from IA32_LSTAR, no stack switch. An IDT delivery reads the gate
-   * (at `idt` + 16 * vector), and on a stack switch (from CPL 3 through
+   * fetches from IA32_LSTAR, no stack switch, and loads CS and SS with fixed
+   * values from IA32_STAR, reading no descriptor. An IDT delivery reads the
+   * gate (at `idt` + 16 * vector), then the descriptor of the gate's code
+   * segment in the GDT (`__KERNEL_CS`), and on a stack switch (from CPL 3 through
    * TSS.RSP0, or for an NMI always through its IST) reads the TSS and pushes
    * the frame below the new stack top, then fetches the handler. These are
    * supervisor-mode accesses through the CURRENT CR3: under PTI, the user
@@ -182,7 +186,9 @@ export class X86Machine {
     if (type === 'syscall') return this.implicit(cpu, 'fetch', cpu.lstar, 'IA32_LSTAR');
     if (type === 'ipi') cpu.irqPending = false; // the IPI's IRR bit
     const vector = VECTOR[type];
-    const steps: [X86AccessKind, VA, string][] = [['read', cpu.idt + 16 * vector, `IDT[${vector}]`]];
+    const steps: [X86AccessKind, VA, string][] = [
+      ['read', cpu.idt + 16 * vector, `IDT[${vector}]`], ['read', descriptorVa(cpu.gdt, __KERNEL_CS), 'GDT[__KERNEL_CS]'],
+    ];
     if (type === 'nmi') steps.push(['read', cpu.tss + TSS_IST2, 'TSS.IST2'], ['write', cpu.ist - 8, 'NMI frame on IST stack']);
     else if (from === 3) steps.push(['read', cpu.tss + TSS_RSP0, 'TSS.RSP0'], ['write', cpu.entryStack - 8, 'frame on entry stack']);
     for (const [kind, va, sym] of steps) {
@@ -195,6 +201,21 @@ export class X86Machine {
   /** An implicit supervisor-mode access (§4.6: IDT, TSS, stack pushes, whatever the CPL). */
   private implicit(cpu: X86Cpu, kind: X86AccessKind, va: VA, sym: string): X86AccessResult {
     return this.recordAccess(cpu, va, kind, 0, sym);
+  }
+
+  /**
+   * IRET: the return, then the descriptor loads of the new CS (GDT) and, to
+   * CPL 3, SS (at `ss`, or GDT[__USER_DS]); implicit supervisor-mode reads
+   * through the CR3 now loaded (under PTI, the user one). The frame pop is
+   * the kernel layer's access before the op. A fault here would be a #PF
+   * or #GP on the IRET (Linux: `bad_iret`): recorded, not delivered.
+   */
+  private iret(cpu: X86Cpu, ss: VA | undefined): void {
+    this.ret(cpu, false);
+    if (cpu.CPL === 0) { this.implicit(cpu, 'iread', descriptorVa(cpu.gdt, __KERNEL_CS), 'GDT[__KERNEL_CS] (iretq)'); return; }
+    this.implicit(cpu, 'iread', descriptorVa(cpu.gdt, __USER_CS), 'GDT[__USER_CS] (iretq)');
+    if (ss === undefined) this.implicit(cpu, 'iread', descriptorVa(cpu.gdt, __USER_DS), 'GDT[__USER_DS] (iretq)');
+    else this.implicit(cpu, 'iread', ss, 'LDT: the SS descriptor (iretq)');
   }
 
   /** SYSRET (to CPL 3) or IRET (to the saved CPL), restoring the saved IF. */
@@ -244,9 +265,9 @@ export class X86Machine {
     return [{ ...permCheck(w.perms, kind, cpl), pa: w.pa, entry }];
   }
 
-  /** An access by the kernel at the current CPL; `uread`/`uwrite` are judged as user-mode accesses (recorded at el 0), `iwrite` as supervisor-mode whatever the CPL. */
+  /** An access by the kernel at the current CPL; `uread`/`uwrite` are judged as user-mode accesses (recorded at el 0), `iread`/`iwrite` as supervisor-mode whatever the CPL. */
   kernelAccess(cpu: X86Cpu, kind: X86AccessKind, va: VA, sym: string): X86AccessResult {
-    return this.recordAccess(cpu, va, kind, kind === 'uread' || kind === 'uwrite' ? 3 : kind === 'iwrite' ? 0 : cpu.CPL, sym);
+    return this.recordAccess(cpu, va, kind, kind === 'uread' || kind === 'uwrite' ? 3 : kind === 'iread' || kind === 'iwrite' ? 0 : cpu.CPL, sym);
   }
 
   /** A load or store by user code at CPL 3. */

@@ -5,7 +5,7 @@ import { cr3Value, X86_CR4_PCIDE, X86_CR4_PGE } from './cpu.ts';
 import { mnemonic, type MnemonicCtx } from './mnemonic.ts';
 import {
   access, cli, exception, hint, invlpg, invpcid, invpcidFlushAll, invpcidFlushAllNonglobals, invpcidFlushOne,
-  invpcidFlushSingleContext, ipi, iret, lidt, lock, ltr, movCr3, movCr4, note, readCr3, readCr4, setPte, sti, sysret,
+  invpcidFlushSingleContext, ipi, iret, lgdt, lidt, lock, ltr, movCr3, movCr4, note, readCr3, readCr4, setPte, sti, sysret,
   unlock, wait, wrmsr, type X86Op,
 } from './ops.ts';
 import { pte } from './pte.ts';
@@ -39,6 +39,9 @@ describe('mnemonic', () => {
     [exception('nmi', 'perf'), 'exception: NMI (perf)'],
     [sysret(), 'sysretq'],
     [iret(), 'iretq'],
+    [iret(va('0xfffffe8000000000')), 'iretq (SS from the LDT at 0xfffffe8000000000)'],
+    [first(access('iread', va('0xfffffe8000000000'), 'LDT descriptor')), 'implicit read 0xfffffe8000000000 (LDT descriptor)'],
+    [lgdt(va('0xfffffe0000001000')), 'lgdt 0xfffffe0000001000'],
     [cli(), 'cli'],
     [sti(), 'sti'],
     [wrmsr('LSTAR', vaBig(KTEXT)), 'wrmsr MSR_LSTAR = 0xffffffff81000000'],

@@ -32,7 +32,7 @@ function invpcidText(op: Extract<X86Op, { op: 'invpcid' }>): string {
   return `invpcid type=${op.type} (${INVPCID_NAME[op.type]})${args}`;
 }
 
-const ACCESS = { read: 'read', write: 'write', fetch: 'fetch', uread: 'copy_from_user', uwrite: 'copy_to_user', iwrite: 'implicit write' } as const;
+const ACCESS = { read: 'read', write: 'write', fetch: 'fetch', uread: 'copy_from_user', uwrite: 'copy_to_user', iread: 'implicit read', iwrite: 'implicit write' } as const;
 
 export function mnemonic(op: X86Op, m: MnemonicCtx): string {
   switch (op.op) {
@@ -47,10 +47,11 @@ export function mnemonic(op: X86Op, m: MnemonicCtx): string {
     case 'access': return `${ACCESS[op.kind]} ${vaHex(op.va)} (${op.sym})`;
     case 'exception': return op.type === 'syscall' ? `syscall (${op.reason})` : `exception: ${op.type.toUpperCase()} (${op.reason})`;
     case 'sysret': return 'sysretq';
-    case 'iret': return 'iretq';
+    case 'iret': return op.ss === undefined ? 'iretq' : `iretq (SS from the LDT at ${vaHex(op.ss)})`;
     case 'cli': return 'cli';
     case 'sti': return 'sti';
     case 'wrmsr': return `wrmsr MSR_${op.msr} = ${hex(op.value)}`;
+    case 'lgdt': return `lgdt ${vaHex(op.base)}`;
     case 'lidt': return `lidt ${vaHex(op.base)} (irq ${vaHex(op.handlers.irq)}, nmi ${vaHex(op.handlers.nmi)}, fault ${vaHex(op.handlers.fault)})`;
     case 'ltr': return `ltr ${vaHex(op.tss)} (sp0 ${vaHex(op.sp0)}, nmi ist ${vaHex(op.ist)})`;
     case 'ipi': return `send IPI to cpu${op.target}`;

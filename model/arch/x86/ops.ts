@@ -1,6 +1,6 @@
 // The x86-64 input alphabet: the hardware steps a hook may yield (an entry
 // store, MOV to/from CR3 and CR4, INVLPG, INVPCID, CLI/STI, SYSRET/IRET,
-// WRMSR, LIDT, LTR, an IPI), the hardware events the kernel layer drives
+// WRMSR, LGDT, LIDT, LTR, an IPI), the hardware events the kernel layer drives
 // (exceptions, user accesses), a ghost hint, software steps, and `note`.
 // `note`, `hint`, `lock`, `unlock`, `wait` and `user` are the shared
 // `CommonOp`s (model/arch/ops.ts), as in arm64/ops.ts, so arch-independent
@@ -18,11 +18,12 @@ import type { X86Pte } from './pte.ts';
  * `copy_from_user`/`copy_to_user` between `stac` and `clac` (`uread`,
  * `uwrite`): a CPL 0 access that must only reach what the user mapping
  * grants, so the model judges it with user-mode rights (as arm64's
- * `ldtr`/`sttr`). `iwrite` is a store the processor makes on its own at
- * any CPL, an implicit supervisor-mode access (SDM §4.6): a PEBS record
- * written to the DS buffer.
+ * `ldtr`/`sttr`). `iread` and `iwrite` are accesses the processor makes
+ * on its own at any CPL, implicit supervisor-mode accesses (SDM §4.6): a
+ * descriptor read from the GDT or LDT, a pop of an IRET frame, a PEBS
+ * record written to the DS buffer.
  */
-export type X86AccessKind = 'read' | 'write' | 'fetch' | 'uread' | 'uwrite' | 'iwrite';
+export type X86AccessKind = 'read' | 'write' | 'fetch' | 'uread' | 'uwrite' | 'iread' | 'iwrite';
 
 /** Hardware events that enter the kernel: SYSCALL, a maskable interrupt (a device's, or an IPI's), an NMI, or an exception (#PF, #GP...). */
 export type ExceptionType = 'syscall' | 'irq' | 'ipi' | 'nmi' | 'fault';
@@ -55,14 +56,21 @@ export type X86Op =
   | { readonly op: 'exception'; readonly type: ExceptionType; readonly reason: string }
   /** `sysretq`: back to CPL 3 with the saved IF (R11). */
   | { readonly op: 'sysret' }
-  /** `iretq`: back to the saved CPL and IF. */
-  | { readonly op: 'iret' }
+  /**
+   * `iretq`: back to the saved CPL and IF, reading the CS descriptor from
+   * the GDT and, to CPL 3, the SS descriptor at `ss` (GDT[__USER_DS], or
+   * the LDT entry when the frame's SS is an LDT selector; the model keeps
+   * no LDTR, so the kernel layer says where). Absent `ss`: GDT[__USER_DS].
+   */
+  | { readonly op: 'iret'; readonly ss?: VA }
   /** `cli`: clear RFLAGS.IF. */
   | { readonly op: 'cli' }
   /** `sti`: set RFLAGS.IF. */
   | { readonly op: 'sti' }
   /** `wrmsr`: the only MSR modelled is IA32_LSTAR (`wrmsrl(MSR_LSTAR, ...)` in `syscall_init`). */
   | { readonly op: 'wrmsr'; readonly msr: 'LSTAR'; readonly value: bigint }
+  /** `lgdt`: the GDT base (`load_fixmap_gdt`: the read-only alias in the cpu_entry_area). */
+  | { readonly op: 'lgdt'; readonly base: VA }
   /** `lidt`: the IDT base and its gates' handlers (gate contents are not modelled as memory). */
   | { readonly op: 'lidt'; readonly base: VA; readonly handlers: IdtHandlers }
   /** `ltr`: the TSS, its RSP0 (the entry stack) and the NMI's IST stack. */
@@ -100,10 +108,11 @@ export const invlpg = (va: VA): X86Op => ({ op: 'invlpg', va });
 export const invpcid = (type: InvpcidType, pcid: number, va?: VA): X86Op =>
   (va === undefined ? { op: 'invpcid', type, pcid } : { op: 'invpcid', type, pcid, va });
 export const sysret = (): X86Op => ({ op: 'sysret' });
-export const iret = (): X86Op => ({ op: 'iret' });
+export const iret = (ss?: VA): X86Op => (ss === undefined ? { op: 'iret' } : { op: 'iret', ss });
 export const cli = (): X86Op => ({ op: 'cli' });
 export const sti = (): X86Op => ({ op: 'sti' });
 export const wrmsr = (msr: 'LSTAR', value: bigint): X86Op => ({ op: 'wrmsr', msr, value });
+export const lgdt = (base: VA): X86Op => ({ op: 'lgdt', base });
 export const lidt = (base: VA, handlers: IdtHandlers): X86Op => ({ op: 'lidt', base, handlers });
 export const ltr = (tss: VA, sp0: VA, ist: VA): X86Op => ({ op: 'ltr', tss, sp0, ist });
 export const ipi = (target: number): X86Op => ({ op: 'ipi', target });

@@ -43,6 +43,9 @@ export function reachable(src: MemSource, root: number): X86Reach[] {
   return r;
 }
 
+/** Leaves below the level-`level` table at `table`, which maps from `vaBase` (one PGD entry's subtree, say). */
+export const leavesBelow = (src: MemSource, table: number, level: number, vaBase: number): X86Reach[] => collect(memOf(src), table, level, vaBase, []);
+
 function collect(mem: PhysMem<X86Pte>, table: number, level: number, vaBase: number, out: X86Reach[]): X86Reach[] {
   const entries = [...(mem.frames.get(table)?.table ?? [])].sort((a, b) => a[0] - b[0]);
   for (const [index, e] of entries) {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PhysMem } from '../phys.ts';
 import { va } from '../va.ts';
-import { access, cli, exception, invlpg, invpcid, ipi, lidt, ltr, movCr3, movCr4, note, setPte, wrmsr, type X86Op } from './ops.ts';
+import { access, cli, exception, invlpg, invpcid, ipi, iret, lgdt, lidt, ltr, movCr3, movCr4, note, setPte, wrmsr, type X86Op } from './ops.ts';
 import { mayBeTable, NOT_PRESENT, pte, type X86Pte } from './pte.ts';
 import { invalidOp } from './validate.ts';
 
@@ -22,6 +22,8 @@ describe('invalidOp', () => {
     ['access', first(access('uwrite', va('0x400000'), 'buf'))],
     ['exception', exception('nmi', 'perf')],
     ['wrmsr', wrmsr('LSTAR', 0xffffffff81000000n)],
+    ['lgdt', lgdt(0)],
+    ['iret to an LDT stack segment', iret(va('0xfffffe8000000000'))],
     ['lidt', lidt(0, { irq: 1, nmi: 2, fault: 3 })],
     ['ltr', ltr(0, 1, 2)],
     ['ipi', ipi(3)],
@@ -50,6 +52,8 @@ describe('invalidOp', () => {
     [{ op: 'access', kind: 'read', va: 0.5, sym: 'x' }, /va out of range/],
     [{ op: 'exception', type: 'sync', reason: 'x' }, /unknown type/],
     [{ op: 'lidt', base: 0 }, /lidt/],
+    [{ op: 'lgdt' }, /lgdt/],
+    [{ op: 'iret', ss: -8 }, /iret/],
     [{ op: 'ltr', tss: 0, sp0: 1 }, /ltr/],
     [ipi(-1), /bad target/],
     [{ op: 'mrs', reg: 'TTBR0_EL1' }, /unknown op mrs/],

@@ -7,7 +7,7 @@ import { inRange, invalidCommon, isVa, notAnOp } from '../validate.ts';
 import type { X86Op } from './ops.ts';
 import type { X86Pte } from './pte.ts';
 
-const ACCESS = ['read', 'write', 'fetch', 'uread', 'uwrite', 'iwrite'];
+const ACCESS = ['read', 'write', 'fetch', 'uread', 'uwrite', 'iread', 'iwrite'];
 const EXCEPTION = ['syscall', 'irq', 'ipi', 'nmi', 'fault'];
 const FLAGS = ['P', 'RW', 'US', 'PWT', 'PCD', 'A', 'D', 'PS', 'G', 'NX'] as const;
 
@@ -42,10 +42,12 @@ export function invalidOp(op: unknown, mem: PhysMem<X86Pte>): string | undefined
       if (!ACCESS.includes(o.kind)) return `access: unknown kind ${String(o.kind)}`;
       return isVa(o.va) ? undefined : 'access: va out of range';
     case 'exception': return EXCEPTION.includes(o.type) ? undefined : `exception: unknown type ${String(o.type)}`;
+    case 'lgdt': return isVa(o.base) ? undefined : 'lgdt: base must be an address';
+    case 'iret': return o.ss === undefined || isVa(o.ss) ? undefined : 'iret: ss must be an address';
     case 'lidt': return [o.base, o.handlers?.irq, o.handlers?.nmi, o.handlers?.fault].every(isVa) ? undefined : 'lidt: base and handlers must be addresses';
     case 'ltr': return [o.tss, o.sp0, o.ist].every(isVa) ? undefined : 'ltr: tss, sp0 and ist must be addresses';
     case 'ipi': return inRange(o.target, 0, 255) ? undefined : `ipi: bad target ${String(o.target)}`;
-    case 'read-cr3': case 'read-cr4': case 'sysret': case 'iret': case 'cli': case 'sti': return undefined;
+    case 'read-cr3': case 'read-cr4': case 'sysret': case 'cli': case 'sti': return undefined;
     default: return `unknown op ${String((o as { op: unknown }).op)}`;
   }
 }

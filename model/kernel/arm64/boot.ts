@@ -6,12 +6,13 @@
 // The boot hooks stay in flight when the workload starts, so workloads
 // interleave them and land hardware events inside them.
 
-import { access, daif, wait, type Hook } from '../../arch/arm64/ops.ts';
+import { access, daif, wait, type Hook, type Op } from '../../arch/arm64/ops.ts';
+import type { Effect } from '../../arch/arm64/machine.ts';
 import type { AnyHook } from '../../arch/ops.ts';
 import type { Arm64Ctx, BootState } from '../../mitigations/arm64/types.ts';
 import type { Arm64Kernel } from './kernel.ts';
 
-export const newBootState = (): BootState => ({ ngMappings: false, idmapKptiFlag: 1, stopArrived: 0, stopDone: 0, initcallsDone: false });
+export const newBootState = (): BootState => ({ ngMappings: false, idmapKptiFlag: 1, stopArrived: 0, stopDone: 0, initcallsDone: false, rewriting: false });
 
 export function* bootCpu(k: Arm64Kernel, cpu: number): AnyHook {
   yield* k.hooks.cpuSetup(k.ctx(cpu));
@@ -44,4 +45,21 @@ function* stopMachine(k: Arm64Kernel, cpu: number, fn: (c: Arm64Ctx) => Hook): H
   b.stopDone++;
   yield wait('every CPU has run the callback (MULTI_STOP_EXIT)', () => b.stopDone === n);
   if (cpu === 0) yield { op: 'hint', hint: 'ng-installed' };
+}
+
+/** A store that turns a global block or page nG: what the nG rewrite does. */
+const setsNg = (e: Effect): boolean =>
+  e.kind === 'store' && (e.old.kind === 'block' || e.old.kind === 'page') && !e.old.nG && (e.desc.kind === 'block' || e.desc.kind === 'page') && e.desc.nG;
+
+/**
+ * Ghost bookkeeping for the `ngRewriteInterleaved` statistic: CPU 0's nG
+ * rewrite is in flight from its first global -> nG store until it releases
+ * the parked CPUs (`__idmap_kpti_flag` back to 0) or, with nobody parked,
+ * until it is done. `op` is what CPU `cpu` just ran; none for a hardware event.
+ */
+export function trackNgRewrite(k: Arm64Kernel, cpu: number, op?: Op): void {
+  const b = k.boot;
+  if (b.ngMappings || b.idmapKptiFlag === 0) b.rewriting = false;
+  else if (op && cpu === 0) b.rewriting ||= k.effects.some(setsNg);
+  else if (b.rewriting) k.stats.ngRewriteInterleaved++;
 }

@@ -125,12 +125,17 @@ export function bootImage(cfg: ImageConfig): { mem: PhysMem<Descriptor>; sym: Sy
  * section of `SWAPPER_MM_MMUFLAGS` (no PXN, no RDONLY: writable and
  * executable, which the flag written inside it needed); from v6.0
  * `create_idmap` maps it PAGE_KERNEL_ROX and the flag PAGE_KERNEL on its own.
+ * Simplification: the model maps the `.idmap.text` page alone, with the
+ * section's attributes. In a real image IDMAP_TEXT sits after TEXT_TEXT,
+ * megabytes from swapper_pg_dir at the image's end and from the memblock
+ * tables, so the section maps none of them (the MMU-off rewrite must turn
+ * the MMU off to reach them); in the model's 4 MiB machine one section
+ * would cover the whole image and every table.
  */
 function buildIdmap(mem: PhysMem<Descriptor>, root: number, text: number, flag: number | undefined): void {
   if (flag === undefined) {
-    const base = text - (text % (2 << 20));
-    const p = runAtBoot(mem, allocEntry(mem, root, base, { owner: 'idmap_pg_dir', level: 2 }));
-    runAtBoot(mem, setPmd(p, { ...PROT_SECT_NORMAL(base, false), PXN: false, UXN: false }));
+    const p = runAtBoot(mem, allocEntry(mem, root, text, { owner: 'idmap_pg_dir' }));
+    runAtBoot(mem, setPte(p, { ...PROT_SECT_NORMAL(text, false), kind: 'page', PXN: false, UXN: false }));
     return;
   }
   runAtBoot(mem, setPte(runAtBoot(mem, allocEntry(mem, root, text, { owner: 'idmap_pg_dir' })), PAGE_KERNEL_ROX(text, false)));

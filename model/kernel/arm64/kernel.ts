@@ -22,7 +22,7 @@ import { bootImage, type Symbols } from './image.ts';
 import { PHYS_OFFSET, TRAMP_VALIAS, USER_SLOTS, physToVirt } from './layout.ts';
 import { runAtBoot } from './pgtable.ts';
 import { clearUserPage, freeMm, mapUserPage, newMm, rewriteUserPage } from './mm.ts';
-import { bootCpu, newBootState } from './boot.ts';
+import { bootCpu, newBootState, trackNgRewrite } from './boot.ts';
 import { speculativeTarget } from '../speculation.ts';
 import { reachable } from '../../arch/arm64/reach.ts';
 
@@ -123,7 +123,11 @@ export class Arm64Kernel extends Kernel<Arm64Options> {
   /** arm64's `tlb_flush` returns early for `fullmm`: "The ASID allocator will either invalidate the ASID or mark it as used" (asm/tlb.h). */
   *tlbFlushFullMm(): Hook { /* no TLBI */ }
 
-  exec(cpu: number, op: AnyOp): unknown { return this.machine.exec(this.machine.cpus[cpu], op as Op); }
+  exec(cpu: number, op: AnyOp): unknown {
+    const r = this.machine.exec(this.machine.cpus[cpu], op as Op);
+    trackNgRewrite(this, cpu, op as Op);
+    return r;
+  }
   get effects(): Effect[] { return this.machine.effects; }
   set effects(e: Effect[]) { this.machine.effects = e; }
   invalidOp(op: unknown): string | undefined { return invalidOp(op, this.mem); }
@@ -131,8 +135,14 @@ export class Arm64Kernel extends Kernel<Arm64Options> {
   opClass(op: AnyOp): string { return opClass(op as Op); }
   override result(): Stats { return { ...this.stats, rollover: this.asid.rollovers }; }
 
-  /** Speculative fills (R_SQBCS), evictions, early register effects, early TLBI completion, early store visibility. */
   hardware(ev: HardwareEvent): string | undefined {
+    const text = this.hardwareEvent(ev);
+    if (text !== undefined) trackNgRewrite(this, ev.cpu);
+    return text;
+  }
+
+  /** Speculative fills (R_SQBCS), evictions, early register effects, early TLBI completion, early store visibility. */
+  private hardwareEvent(ev: HardwareEvent): string | undefined {
     const cpu = this.machine.cpus[ev.cpu];
     switch (ev.k) {
       case 'fill': {
@@ -140,10 +150,10 @@ export class Arm64Kernel extends Kernel<Arm64Options> {
         if (va === undefined) return undefined;
         if (isUpper(va) && cpu.EL === 0) this.stats.specFillKernelVa++;
         this.machine.speculate(cpu, va);
-        const fill = this.machine.effects[0];
+        const fill = this.machine.effects.find((e) => e.kind === 'fill'); // after any walk-cache fills
         return `speculative walk of ${vaHex(va)}` + (fill?.kind === 'fill' ? ` -> TLB fill ${fill.entry.asid === undefined ? 'global' : `asid=${fill.entry.asid}`} pa=0x${fill.entry.oa.toString(16)}` : ' (no translation)');
       }
-      case 'evict': { const e = cpu.tlb.evict(ev.n); return e && `TLB evicts ${vaHex(e.vaBase)} ${e.asid === undefined ? 'global' : `asid=${e.asid}`}`; }
+      case 'evict': { const e = cpu.evict(ev.n); return e && `${'next' in e ? `walk cache evicts L${e.level} table` : 'TLB evicts'} ${vaHex(e.vaBase)} ${e.asid === undefined ? 'global' : `asid=${e.asid}`}`; }
       case 'sync': { const reg = cpu.takeEffect(ev.which); return reg && `${reg} write takes effect before synchronisation`; }
       case 'land': return this.machine.land(cpu) ? 'a pending TLBI completes early' : undefined;
       case 'drain': return this.machine.drain(cpu) ? 'a page-table store becomes visible to walkers early' : undefined;

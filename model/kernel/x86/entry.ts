@@ -4,20 +4,24 @@
 // Every memory access the code makes before the switch to the kernel CR3,
 // or after the switch back, goes through the user page tables under PTI:
 // the SYSCALL trampoline and the entry stack in the cpu_entry_area, the
-// entry text, the IRET frame. Those are the accesses that decide what PTI
-// must keep mapped. Simplifications: GS and segment state are not modelled
-// (`swapgs` is a note), and pushes to the task stack are one access to
-// `init_task` (which holds the model's task stacks).
+// entry text, the IRET frame, the ESPFIX stack. Those are the accesses that
+// decide what PTI must keep mapped; the processor's own (descriptor tables,
+// TSS, frame pushes) are in the machine's exception and IRET ops.
+// Simplifications: GS is not modelled (`swapgs` is a note), segment state
+// only as an LDT stack segment (ldt.ts), and pushes to the task stack are
+// one access to `init_task` (which holds the model's task stacks).
 
 import type { AnyHook } from '../../arch/ops.ts';
 import { access, exception, iret, note, sysret, type ExceptionType } from '../../arch/x86/ops.ts';
+import type { VA } from '../../arch/va.ts';
 import type { X86Kernel } from './kernel.ts';
-import { CEA, cpuEntryArea } from './layout.ts';
+import { CEA, cpuEntryArea, physToVirt } from './layout.ts';
+import { ldtDescriptorVa } from './ldt.ts';
 
 /** Offsets in the entry text of the routines the model fetches from (names from entry_64.S). */
 export const ENTRY = {
   entry_SYSCALL_64: 0, entry_SYSCALL_64_stage2: 0x40, syscall_return_via_sysret: 0x200, interrupt_entry: 0x400,
-  swapgs_restore_regs_and_return_to_usermode: 0x600, nmi: 0x800, paranoid_exit: 0xa00,
+  swapgs_restore_regs_and_return_to_usermode: 0x600, native_irq_return_ldt: 0x700, nmi: 0x800, paranoid_exit: 0xa00,
 } as const;
 type Routine = keyof typeof ENTRY;
 /** Offset of `do_syscall_64` from `_text` (representative: any page of the main text PMDs). */
@@ -38,6 +42,8 @@ function* toTaskStack(k: X86Kernel): AnyHook { yield* access('write', k.sym.init
  * stack and jumps to `entry_SYSCALL_64_stage2`.
  */
 export function* syscallEntry(k: X86Kernel, c: number, nr: string): AnyHook {
+  const t = k.running[c];
+  if (t) k.ldtStackSegment.delete(t); // `pushq $__USER_DS /* pt_regs->ss */`: the task returns on the flat SS
   yield exception('syscall', nr);
   yield note('swapgs');
   if (k.mitigation.pti) yield* access('write', entryStackTop(c) - 8, 'RSP_SCRATCH (entry stack)');
@@ -79,15 +85,45 @@ export function* sysretExit(k: X86Kernel, c: number): AnyHook {
   yield sysret();
 }
 
-/** `swapgs_restore_regs_and_return_to_usermode`: the IRET frame to the entry stack, the CR3 switch, `iretq`. */
+/**
+ * `swapgs_restore_regs_and_return_to_usermode`: the IRET frame to the entry
+ * stack, the CR3 switch, `iretq`; or, when the frame's SS is an LDT
+ * selector (`native_iret`: `testb $4, (SS-RIP)(%rsp)`), the ESPFIX path.
+ */
 export function* iretExit(k: X86Kernel, c: number): AnyHook {
+  const t = k.running[c], ldt = t && k.ldtStackSegment.has(t) ? k.ldts.get(t.mm) : undefined;
   yield* fetch(k, 'swapgs_restore_regs_and_return_to_usermode');
   yield* access('write', entryStackTop(c) - 8, 'the IRET frame (entry stack)');
   yield* k.hooks.switchToUserCr3(k.ctx(c));
-  yield* access('read', entryStackTop(c) - 8, 'iretq pops its frame (entry stack)');
+  yield* access('read', entryStackTop(c) - 8, ldt ? 'testb $4, SS: an LDT stack segment (entry stack)' : 'iretq pops its frame (entry stack)');
   yield* fetch(k, 'swapgs_restore_regs_and_return_to_usermode');
+  if (ldt) return yield* espfixIret(k, c, ldtDescriptorVa(k, ldt));
   yield note('swapgs; iretq');
   yield iret();
+}
+
+/**
+ * `native_irq_return_ldt` (CONFIG_X86_ESPFIX64; arch/x86/kernel/espfix_64.c):
+ * IRET to a 16-bit SS restores only RSP[15:0], so the frame goes to this
+ * CPU's ESPFIX ministack through its writable alias (`espfix_waddr`, the
+ * direct map of the stack page) under the kernel CR3, then, after
+ * `SWITCH_TO_USER_CR3_STACK`, `popq %rax` and `iretq` read it from the
+ * read-only `espfix_stack` alias: under PTI through the user PGD, which is
+ * why `pti_setup_espfix64` clones the ESPFIX P4D. `ss`: the SS descriptor
+ * in the LDT, which the IRET reads too. Simplification: one ministack page
+ * serves every CPU (image.ts `ESPFIX_STACK_VA`).
+ */
+function* espfixIret(k: X86Kernel, c: number, ss: VA): AnyHook {
+  yield* fetch(k, 'native_irq_return_ldt');
+  yield* access('write', entryStackTop(c) - 16, 'pushq %rdi (entry stack)');
+  yield note('swapgs');
+  yield* k.hooks.switchToKernelCr3(k.ctx(c));
+  yield* access('write', physToVirt(k.sym.espfix_stack.pa), 'the IRET frame to espfix_waddr (ESPFIX stack, writable alias)');
+  yield* k.hooks.switchToUserCr3(k.ctx(c));
+  yield note('swapgs; popq %rdi; movq %rax, %rsp');
+  yield* access('read', k.sym.espfix_stack.va, 'popq %rax (ESPFIX stack)');
+  yield* access('iread', k.sym.espfix_stack.va + 8, 'iretq pops its frame (ESPFIX stack)');
+  yield iret(ss);
 }
 
 /**

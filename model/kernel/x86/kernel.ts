@@ -28,7 +28,7 @@ import { callFunctionQueue, flushTlbKernelRange, flushTlbMmRange, TLB_FLUSH_ALL,
 import { pebsBufferVa, x86ReleaseHardware, x86ReserveHardware } from './ds.ts';
 import { INIT_MM_CTX_ID, TLB_NR_DYN_ASIDS, TlbState } from './tlbstate.ts';
 import { X86View } from './view.ts';
-import { ldtDupContext, writeLdt, type LdtStruct } from './ldt.ts';
+import { ldtDupContext, loadLdtSegment, writeLdt, type LdtStruct } from './ldt.ts';
 
 export const DEFAULT_OPTIONS: X86Options = { ncpus: 2, maxTasks: 7, bootTasks: 5, pcid: true, invpcid: true, kaslr: 0, dynAsids: TLB_NR_DYN_ASIDS };
 
@@ -52,6 +52,8 @@ export class X86Kernel extends Kernel<X86Options> {
   private readonly entered = new Map<Task, Entry>();
   /** `mm->context.ldt`, per mm. */
   readonly ldts = new Map<Mm, LdtStruct>();
+  /** Tasks whose user SS holds an LDT selector (`pt_regs->ss` with TI set): their IRET goes through ESPFIX. */
+  readonly ldtStackSegment = new Set<Task>();
   /** `pmc_refcount`: perf events holding the PMU (and the DS buffers). */
   pmcRefcount = 0;
   /** Tasks holding a perf event (one each, a simplification). */
@@ -160,6 +162,11 @@ export class X86Kernel extends Kernel<X86Options> {
   }
 
   override writeLdt(c: number, task: Task): AnyHook { return writeLdt(this, c, task); }
+  /** Without an LDT the selector would #GP (SIGSEGV): not modelled, the event does not apply. */
+  override loadSegment(c: number, reg: 'ds' | 'ss'): AnyHook | undefined {
+    const t = this.running[c], ldt = t && this.ldts.get(t.mm);
+    return ldt && loadLdtSegment(this, c, t, ldt, reg);
+  }
   override *pebsAssist(c: number): AnyHook {
     if (this.pebsBuffers[c] !== undefined) yield* access('iwrite', pebsBufferVa(c), 'PEBS record (the PEBS assist, via the DS area)');
   }

@@ -4,16 +4,21 @@
 // x86-pti.md §6a-6b), in one of two slots so that other CPUs keep the old
 // LDT until `install_ldt` switches them. The LDT holds the process's own
 // descriptors, so its frame is labelled as the process's. The mapping and
-// unmapping are PTI code, so they are mitigation hooks.
+// unmapping are PTI code, so they are mitigation hooks. A task that loads
+// a selector from its LDT makes the processor read the descriptor there
+// (`loadLdtSegment`), at CPL 3 and so, under PTI, through the user PGD.
 // Simplifications: an LDT is one page (one `LDT_ENTRY_SIZE` descriptor set);
-// the LLDT reload on each CPU (`flush_ldt`) is not modelled.
+// the model keeps no LDTR: it is always the running mm's LDT, as
+// `switch_mm` (`switch_ldt`) and `install_ldt`'s `flush_ldt` IPIs (sent
+// with wait = true) leave it.
 
 import type { AnyHook } from '../../arch/ops.ts';
-import { lock, note, unlock } from '../../arch/x86/ops.ts';
+import { access, lock, note, unlock } from '../../arch/x86/ops.ts';
+import { descriptorVa, SEGMENT_TI_MASK } from '../../arch/x86/segment.ts';
 import type { VA } from '../../arch/va.ts';
 import type { Mm, Task } from '../task.ts';
 import type { X86Kernel } from './kernel.ts';
-import { LDT_BASE_ADDR } from './layout.ts';
+import { LDT_BASE_ADDR, physToVirt } from './layout.ts';
 
 /** `LDT_SLOT_STRIDE` = `LDT_ENTRIES * LDT_ENTRY_SIZE` (8192 * 8). */
 export const LDT_SLOT_STRIDE = 8192 * 8;
@@ -54,4 +59,32 @@ export function* ldtDupContext(k: X86Kernel, c: number, parent: Mm, child: Task)
   yield lock(`context.lock(mm ${parent.id})`);
   k.ldts.set(child.mm, yield* newLdt(k, c, child, 0));
   yield unlock(`context.lock(mm ${parent.id})`);
+}
+
+/** The selector the model's tasks load: LDT entry 0 with TI = 1 and RPL 3. */
+export const LDT_SELECTOR = SEGMENT_TI_MASK | 3;
+
+/**
+ * Where the processor reads `LDT_SELECTOR`'s descriptor: LDTR.base as
+ * `load_mm_ldt` (asm/mmu_context.h) sets it. Under PTI "access the LDT
+ * through the alias at ldt_slot_va(ldt->slot)"; else `ldt->entries`, a
+ * `get_zeroed_page`, in the direct map.
+ */
+export const ldtDescriptorVa = (k: X86Kernel, ldt: LdtStruct): VA =>
+  descriptorVa(k.mitigation.pti ? ldtSlotVa(ldt.slot) : physToVirt(ldt.pa), LDT_SELECTOR);
+
+/**
+ * The task's `mov %ax, %ds` (or `%ss`) with an LDT selector: an implicit
+ * supervisor-mode read of the descriptor (SDM §4.6), whatever the CPL. A
+ * fault here is the kernel's own mapping missing (`functional`); its
+ * delivery is not modelled. Descriptor contents are not modelled: the
+ * entry `write_ldt` installed is taken to be a 16-bit data segment, the
+ * case ESPFIX exists for, so an SS loaded from it sends the task's next
+ * IRET through ESPFIX (entry.ts `espfixIret`).
+ */
+export function* loadLdtSegment(k: X86Kernel, c: number, task: Task, ldt: LdtStruct, reg: 'ds' | 'ss'): AnyHook {
+  const r = yield* access('iread', ldtDescriptorVa(k, ldt), `LDT descriptor (mov %ax, %${reg})`);
+  if (r.fault) return;
+  if (reg === 'ss') k.ldtStackSegment.add(task);
+  yield* k.pebsAssist(c);
 }

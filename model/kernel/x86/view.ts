@@ -9,13 +9,14 @@
 
 import type { Label } from '../../arch/phys.ts';
 import type { VA } from '../../arch/va.ts';
-import { reachable } from '../../arch/x86/reach.ts';
+import { leavesBelow, pgdVa, reachable } from '../../arch/x86/reach.ts';
 import { entrySize, type X86TlbEntry } from '../../arch/x86/tlb.ts';
 import { walk, type X86WalkResult } from '../../arch/x86/walk.ts';
-import { describe, NOT_PRESENT } from '../../arch/x86/pte.ts';
+import { describe, isTable, NOT_PRESENT } from '../../arch/x86/pte.ts';
 import type { Cached, Change, IsolationView, Judged, MmTag, Reach } from '../../view.ts';
 import type { Mm, UserPage } from '../task.ts';
 import type { X86Kernel } from './kernel.ts';
+import { LDT_BASE_ADDR, pgdIndex } from './layout.ts';
 import { PTI_USER_PGD_OFFSET } from './pgtable.ts';
 import { kernPcid, userPcid } from './tlbstate.ts';
 
@@ -69,6 +70,24 @@ export class X86View implements IsolationView {
       this.sharedEpoch++;
     }
     return this.shared;
+  }
+  /**
+   * What each live mm's user PGD maps at the LDT remap (PGD slot -3, ldt.ts).
+   * The LDT frames are labelled as the process's own (`user(tgid)`): they
+   * hold its own descriptors and only its own tables map them, so they stay
+   * out of `userShared`, which every process may reach; the rule that
+   * shared frames are never `kernel-secret` or `page-table` is checked here.
+   */
+  perMmShared() {
+    const index = pgdIndex(LDT_BASE_ADDR), off = this.k.mitigation.pti ? PTI_USER_PGD_OFFSET : 0, mms = new Set<Mm>();
+    for (const t of this.k.tasks) if (t.alive) mms.add(t.mm);
+    for (const t of this.k.running) if (t) mms.add(t.mm);
+    return [...mms].flatMap((mm) => {
+      const e = this.k.mem.readEntry(mm.pgd + off, index);
+      if (!e || !isTable(e, 0)) return [];
+      const where = `LDT remap in ${this.frameName(mm.pgd + off)}`;
+      return leavesBelow(this.k.mem, e.addr, 1, pgdVa(index)).map((r) => ({ vaBase: r.vaBase, size: r.size, pa: r.pa, get text() { return r.text; }, where }));
+    });
   }
   /** Both counters only grow, so their sum changes whenever either does. */
   labelEpoch(): number { this.userShared(); return this.k.mem.labels + this.sharedEpoch; }

@@ -36,6 +36,8 @@ export interface BootState {
   stopDone: number;
   /** CPU 0 has run the initcalls (`map_entry_trampoline`): secondaries may start tasks. */
   initcallsDone: boolean;
+  /** Ghost: CPU 0's nG rewrite is in flight (from its first global -> nG store until it releases the others, or is done). */
+  rewriting: boolean;
 }
 
 /** What a hook can see: the kernel state a C function would reach. */

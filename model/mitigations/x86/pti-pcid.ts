@@ -19,8 +19,8 @@ import type { X86Mitigation } from './types.ts';
 export const mitigation: X86Mitigation = {
   id: 'x86/pti-pcid',
   arch: 'x86',
-  title: 'x86-64 PTI (Linux 4.15 KAISER) with PCID pairs, deferred user flush and INVPCID; global shared areas (4.17)',
-  source: 'Dave Hansen et al., "KAISER: unmap most of the kernel from userspace page tables" v4, 2017; merged as PTI in v4.15',
+  title: 'x86-64 PTI (KAISER, 4.15) with PCID pairs, deferred user flush and INVPCID; global shared areas (4.17)',
+  source: 'Dave Hansen et al., "KAISER: unmap most of the kernel from userspace page tables" v4, 2017, merged as PTI in v4.15; Dave Hansen, "x86/pti: enable global pages for shared areas", v4.17',
   claims: ARCH_INVARIANTS.x86,
   pti: true,
   globalKernel: false,

@@ -5,7 +5,7 @@
 
 import { kptiHooks } from '../kpti.ts';
 import { mitigation as ngMmuOn } from '../kpti-ng-mmu-on.ts';
-import { kptiInstallNgMappings } from '../ng/mmu-on.ts';
+import { kptiInstallNgMappings, LINUX } from '../ng/mmu-on.ts';
 import type { Arm64Mitigation } from '../types.ts';
 
 export const mitigation: Arm64Mitigation = {
@@ -14,6 +14,6 @@ export const mitigation: Arm64Mitigation = {
   title: 'MMU-on nG rewrite whose fixmap slot is remapped without break-before-make',
   source: 'drops the break before make of kpti_map_pgtbl (arch/arm64/mm/proc.S after commit 47546a19)',
   expect: { violates: ['bbm'], twin: 'arm64/kpti-ng-mmu-on' },
-  hooks: { ...kptiHooks, installNgMappings: (c) => kptiInstallNgMappings(c, { slotBbm: false, splitBlock: false }) },
+  hooks: { ...kptiHooks, installNgMappings: (c) => kptiInstallNgMappings(c, { ...LINUX, slotBbm: false }) },
 };
 export default mitigation;

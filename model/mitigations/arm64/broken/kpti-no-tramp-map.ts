@@ -1,7 +1,9 @@
 // "Hide everything": a trampoline entry that never maps the kernel
-// (`tramp_ventry` without `tramp_map_kernel`). EL0 isolation holds
-// trivially, but the kernel faults on its own data right after entry, so
-// the functional invariant must fail.
+// (`tramp_ventry` without `tramp_map_kernel`). The kernel faults on its
+// own vectors right after entry, so the functional invariant must fail. EL0
+// isolation is lost too, though not by hiding: `tramp_unmap_kernel` on the
+// way out subtracts from a TTBR1 that already holds tramp_pg_dir, so EL0
+// returns with a page inside swapper's image as its TTBR1 root.
 
 import { PAGE_SIZE } from '../../../arch/arm64/descriptor.ts';
 import { access, isb, msr, type Hook } from '../../../arch/arm64/ops.ts';

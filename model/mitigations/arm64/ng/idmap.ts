@@ -43,14 +43,25 @@ export function* idmapCpuSetReservedTtbr1(c: Arm64Ctx): Hook {
 /** Where `__idmap_kpti_flag` is, by its ID-map (identity) address. */
 export const flagAddress = (c: Arm64Ctx): number => (c.sym.kpti_flag ?? c.sym.idmap_text!).pa;
 
+/** How a secondary parks; the knobs exist for the broken and safe variants. */
+export interface SecondaryKnobs {
+  /** Flush its own TLB when it parks (`__idmap_cpu_set_reserved_ttbr1`), or only switch TTBR1. */
+  readonly flushWhileParked: boolean;
+  /** `msr ttbr1_el1, swapper_ttb; isb` once released ("All done, act like nothing happened"). */
+  readonly restoreTtbr1: boolean;
+}
+
+export const LINUX_SECONDARY: SecondaryKnobs = { flushWhileParked: true, restoreTtbr1: true };
+
 /** A secondary CPU's part (`__idmap_kpti_secondary`): park on an empty TTBR1, count in, wait, restore TTBR1. */
-export function* idmapKptiSecondary(c: Arm64Ctx, swapperTtb: bigint, flushWhileParked = true): Hook {
-  if (flushWhileParked) yield* idmapCpuSetReservedTtbr1(c);
+export function* idmapKptiSecondary(c: Arm64Ctx, swapperTtb: bigint, k: SecondaryKnobs = LINUX_SECONDARY): Hook {
+  if (k.flushWhileParked) yield* idmapCpuSetReservedTtbr1(c);
   else { yield msr('TTBR1_EL1', ttbr(c.sym.empty_zero_page.pa, 0)); yield isb(); }
   // 1: ldxr w16, [flag_ptr]; add w16, w16, #1; stxr w17, w16, [flag_ptr]
   yield* access('str', flagAddress(c), '__idmap_kpti_flag');
   c.boot.idmapKptiFlag++; // the store has happened; the ghost value follows it
   yield { op: 'wait', what: '__idmap_kpti_flag == 0', until: () => c.boot.idmapKptiFlag === 0 };
+  if (!k.restoreTtbr1) return;
   yield msr('TTBR1_EL1', swapperTtb); // All done, act like nothing happened
   yield isb();
 }

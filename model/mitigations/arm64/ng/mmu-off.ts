@@ -4,16 +4,20 @@
 // boot CPU waits for the others to park, turns its MMU off, walks
 // swapper_pg_dir physically setting nG on every valid global entry, then
 // publishes (`dsb sy; tlbi vmalle1is; dsb ish; isb`), turns the MMU back on
-// and releases the others. The knobs exist for the broken variants.
+// and releases the others. The knobs exist for the broken variants. The
+// walk loads and stores each entry at its physical address (`mov cur_pgdp,
+// swapper_pa`), which is only the entry's address while SCTLR_EL1.M = 0
+// (Arm ARM D8.2.10: with stage 1 disabled, VA = PA); with the MMU on the
+// same address goes through TTBR0, the ID map, which maps none of the tables.
 // Simplifications: the `dc cvac`/`dc civac` around each MMU-off access are
 // not modelled (no data caches, stores.ts); loads of invalid entries are not
 // ops; bit 11 of a table descriptor is IGNORED by the hardware (D8.3.1) and
 // not represented, so the store that sets it in a table entry is omitted.
 
-import { access, dsb, isb, mrs, msr, note, str, tlbi, type Hook } from '../../../arch/arm64/ops.ts';
+import { access, dsb, isb, ldrd, mrs, msr, note, strd, tlbi, type Hook } from '../../../arch/arm64/ops.ts';
 import { SCTLR_M } from '../../../arch/arm64/sysreg.ts';
 import type { Arm64Ctx } from '../types.ts';
-import { cpuInstallIdmap, cpuUninstallIdmap, idmapKptiSecondary, releaseSecondaries, waitForSecondaries } from './idmap.ts';
+import { cpuInstallIdmap, cpuUninstallIdmap, idmapKptiSecondary, LINUX_SECONDARY, releaseSecondaries, waitForSecondaries } from './idmap.ts';
 
 export interface MmuOffKnobs {
   /** `tlbi vmalle1is` (true) or the local `tlbi vmalle1`. */
@@ -24,16 +28,24 @@ export interface MmuOffKnobs {
   readonly releaseEarly: boolean;
   /** Secondaries flush their own TLB when they park (`__idmap_cpu_set_reserved_ttbr1`). */
   readonly flushWhileParked: boolean;
+  /** The boot CPU clears SCTLR_EL1.M for the walk ("We need to walk swapper, so turn off the MMU") and sets it after. */
+  readonly mmuOff: boolean;
 }
 
-export const LINUX: MmuOffKnobs = { broadcast: true, dsbAfterTlbi: true, releaseEarly: false, flushWhileParked: true };
+export const LINUX: MmuOffKnobs = { broadcast: true, dsbAfterTlbi: true, releaseEarly: false, flushWhileParked: true, mmuOff: true };
 
-/** Set nG on every valid global entry below `table` (level `level`), as the asm walks it: depth first. */
+const CUR = ['cur_pgdp', 'cur_pudp', 'cur_pmdp', 'cur_ptep'];
+
+/** Set nG on every valid global entry below the table at PA `table` (level `level`), as the asm walks it: depth first. */
 function* walkNg(c: Arm64Ctx, table: number, level: number): Hook {
-  for (const [index, d] of [...(c.mem.frames.get(table)?.table ?? [])].sort((a, b) => a[0] - b[0])) {
+  for (const [index, seen] of [...(c.mem.frames.get(table)?.table ?? [])].sort((a, b) => a[0] - b[0])) {
+    if (seen.kind === 'invalid') continue;
+    const at = table + 8 * index;
+    const d = yield* ldrd(at, level, CUR[level]); // __idmap_kpti_get_pgtable_ent: dc cvac; ldr
+    if (!d || d.kind === 'invalid') continue; // tbz #0: skip invalid entries (and give up on a faulting load)
     if (d.kind === 'table') { if (level < 3) yield* walkNg(c, d.NLTA, level + 1); continue; }
-    if (d.kind === 'invalid' || d.nG) continue; // tbz #0 / tbnz #11: skip invalid and non-global entries
-    yield str(table, index, level, { ...d, nG: true }); // orr #PTE_NG; str; dmb sy; dc civac
+    if (d.nG) continue; // tbnz #11: skip non-global entries
+    yield strd(at, level, { ...d, nG: true }, CUR[level]); // orr #PTE_NG; str; dmb sy; dc civac
   }
 }
 
@@ -41,11 +53,11 @@ function* walkNg(c: Arm64Ctx, table: number, level: number): Hook {
 export function* idmapKptiInstallNgMappings(c: Arm64Ctx, k: MmuOffKnobs): Hook {
   yield* access('fetch', c.sym.idmap_text!.pa, 'idmap_kpti_install_ng_mappings');
   const swapperTtb = yield* mrs('TTBR1_EL1');
-  if (c.cpu !== 0) return yield* idmapKptiSecondary(c, swapperTtb, k.flushWhileParked);
+  if (c.cpu !== 0) return yield* idmapKptiSecondary(c, swapperTtb, { ...LINUX_SECONDARY, flushWhileParked: k.flushWhileParked });
   yield* waitForSecondaries(c);
   // We need to walk swapper, so turn off the MMU.
   let sctlr = yield* mrs('SCTLR_EL1');
-  yield msr('SCTLR_EL1', sctlr & ~SCTLR_M);
+  if (k.mmuOff) yield msr('SCTLR_EL1', sctlr & ~SCTLR_M);
   yield isb();
   yield note('Everybody is enjoying the idmap, so we can rewrite swapper.');
   yield* walkNg(c, c.sym.swapper_pg_dir.pa, 0);
@@ -57,7 +69,7 @@ export function* idmapKptiInstallNgMappings(c: Arm64Ctx, k: MmuOffKnobs): Hook {
   yield isb();
   // We're done: fire up the MMU again
   sctlr = yield* mrs('SCTLR_EL1');
-  yield msr('SCTLR_EL1', sctlr | SCTLR_M);
+  if (k.mmuOff) yield msr('SCTLR_EL1', sctlr | SCTLR_M);
   yield isb();
   if (!k.releaseEarly) yield* releaseSecondaries(c); // Set the flag to zero to indicate that we're all done
 }

@@ -16,20 +16,24 @@ import { tableIndex } from '../../../arch/arm64/walk.ts';
 import { va, type VA } from '../../../arch/va.ts';
 import { MT_NORMAL, PAGE_KERNEL } from '../../../kernel/arm64/prot.ts';
 import type { Arm64Ctx } from '../types.ts';
-import { cpuInstallIdmap, cpuUninstallIdmap, idmapCpuSetReservedTtbr1, idmapKptiSecondary, releaseSecondaries, waitForSecondaries } from './idmap.ts';
+import { cpuInstallIdmap, cpuUninstallIdmap, idmapCpuSetReservedTtbr1, idmapKptiSecondary, LINUX_SECONDARY, releaseSecondaries, waitForSecondaries, type SecondaryKnobs } from './idmap.ts';
 
 export interface MmuOnKnobs {
   /** The slot's break-before-make (store zero, DSB, TLBI VAAE1, DSB, ISB) before each remap. */
   readonly slotBbm: boolean;
   /** While rewriting, also split the linear map's 2 MiB block into pages, in place. */
   readonly splitBlock: boolean;
+  /** The `dsb ishst` after the rewrite: "Ensure all the updated entries are visible to secondary CPUs". */
+  readonly publishDsb: boolean;
+  /** How the secondaries park and resume. */
+  readonly secondary: SecondaryKnobs;
 }
 
-export const LINUX: MmuOnKnobs = { slotBbm: true, splitBlock: false };
+export const LINUX: MmuOnKnobs = { slotBbm: true, splitBlock: false, publishDsb: true, secondary: LINUX_SECONDARY };
 
 /** `KPTI_NG_TEMP_VA`: `-(1UL << PMD_SHIFT)`, the top 2 MiB of the address space. */
 export const KPTI_NG_TEMP_VA: VA = va('0xffffffffffe00000');
-/** `KPTI_NG_PTE_FLAGS`: `PTE_ATTRINDX(MT_NORMAL) | PTE_TYPE_PAGE | PTE_AF | PTE_SHARED | PTE_UXN | PTE_WRITE` (global, EL1 RW). */
+/** `KPTI_NG_PTE_FLAGS`: `PTE_ATTRINDX(MT_NORMAL) | PTE_TYPE_PAGE | PTE_AF | PTE_SHARED | PTE_UXN | PTE_WRITE` (global, EL1 RW and, with no PTE_PXN, EL1-executable: wx.ts says why that is not judged). */
 const kptiNgPte = (OA: number): Page =>
   ({ kind: 'page', OA, AttrIndx: MT_NORMAL, NS: false, AP: 0, SH: 3, AF: true, nG: false, Contiguous: false, PXN: false, UXN: true, POIndex: 0 });
 
@@ -91,7 +95,7 @@ function* splitInPlace(c: Arm64Ctx, at: VA, d: Extract<Descriptor, { kind: 'bloc
 /** `idmap_kpti_install_ng_mappings(cpu, num_cpus, temp_pgd_phys, temp_pte_va)`. */
 export function* idmapKptiInstallNgMappings(c: Arm64Ctx, tempPgd: number, k: MmuOnKnobs): Hook {
   const swapperTtb = yield* mrs('TTBR1_EL1');
-  if (c.cpu !== 0) return yield* idmapKptiSecondary(c, swapperTtb);
+  if (c.cpu !== 0) return yield* idmapKptiSecondary(c, swapperTtb, k.secondary);
   yield* waitForSecondaries(c);
   // Switch to the temporary page tables on this CPU only
   yield* idmapCpuSetReservedTtbr1(c);
@@ -99,7 +103,7 @@ export function* idmapKptiInstallNgMappings(c: Arm64Ctx, tempPgd: number, k: Mmu
   yield isb();
   yield note('Everybody is enjoying the idmap, so we can rewrite swapper.');
   yield* kptiMkTblNg(c, k, c.sym.swapper_pg_dir.pa, 0);
-  yield dsb('ishst'); // Ensure all the updated entries are visible to secondary CPUs
+  if (k.publishDsb) yield dsb('ishst'); // Ensure all the updated entries are visible to secondary CPUs
   // We're done: fire up swapper_pg_dir again
   yield* idmapCpuSetReservedTtbr1(c);
   yield msr('TTBR1_EL1', swapperTtb);

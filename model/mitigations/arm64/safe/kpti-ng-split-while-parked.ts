@@ -7,7 +7,7 @@
 
 import { kptiHooks } from '../kpti.ts';
 import { mitigation as ngMmuOn } from '../kpti-ng-mmu-on.ts';
-import { kptiInstallNgMappings } from '../ng/mmu-on.ts';
+import { kptiInstallNgMappings, LINUX } from '../ng/mmu-on.ts';
 import type { Arm64Mitigation } from '../types.ts';
 
 export const mitigation: Arm64Mitigation = {
@@ -15,6 +15,6 @@ export const mitigation: Arm64Mitigation = {
   id: 'arm64/safe/kpti-ng-split-while-parked',
   title: 'fixmap nG rewrite that also splits a block in place (safe: swapper is not live meanwhile)',
   source: 'a block-to-table change inside kpti_mk_tbl_ng (arch/arm64/mm/proc.S after commit 47546a19)',
-  hooks: { ...kptiHooks, installNgMappings: (c) => kptiInstallNgMappings(c, { slotBbm: true, splitBlock: true }) },
+  hooks: { ...kptiHooks, installNgMappings: (c) => kptiInstallNgMappings(c, { ...LINUX, splitBlock: true }) },
 };
 export default mitigation;

@@ -25,6 +25,6 @@ export const mitigation: X86Mitigation = {
     dsUpdateCea: (c: X86Ctx, cea: VA, pa: number): Hook => ceaSetPte(c, cea, pa, ptiPcid.globalShared),
     dsClearCea: (c: X86Ctx, cea: VA): Hook => ceaSetPte(c, cea, undefined, ptiPcid.globalShared),
   },
-  expect: { violates: ['el0-isolation'], twin: 'x86/pti-pcid' },
+  expect: { violates: ['el0-isolation', 'x86-global'], twin: 'x86/pti-pcid' },
 };
 export default mitigation;

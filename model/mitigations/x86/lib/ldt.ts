@@ -14,7 +14,8 @@ import { allocEntry, entryPtr, PTI_USER_PGD_OFFSET, setEntry } from '../../../ke
 import { PAGE_KERNEL_RO } from '../../../kernel/x86/prot.ts';
 import type { X86Ctx } from '../types.ts';
 
-export function* mapLdtStruct(c: X86Ctx, mm: Mm, ldt: LdtStruct): Hook {
+/** `syncUserPgd`: the first mapping copies the LDT's PGD entry into the user PGD (false only in x86/broken/pti-ldt-no-user-pgd). */
+export function* mapLdtStruct(c: X86Ctx, mm: Mm, ldt: LdtStruct, syncUserPgd = true): Hook {
   if (!c.pti) return;
   const index = pgdIndex(LDT_BASE_ADDR), hadTopLevelEntry = c.mem.readEntry(mm.pgd, index)?.P === true;
   const va = ldtSlotVa(ldt.slot);
@@ -23,7 +24,9 @@ export function* mapLdtStruct(c: X86Ctx, mm: Mm, ldt: LdtStruct): Hook {
   // "Map it RO so the easy to find address is not a primary target": __PAGE_KERNEL_RO & ~_PAGE_GLOBAL.
   yield* setEntry(ptep, PAGE_KERNEL_RO(ldt.pa, false));
   // "This is the first time we're mapping an LDT for this process. Sync the pgd to the usermode tables."
-  if (!hadTopLevelEntry) yield* setEntry({ table: mm.pgd + PTI_USER_PGD_OFFSET, index, level: 0 }, c.mem.readEntry(mm.pgd, index)!);
+  // The slot is in the kernel half, which `pti_set_user_pgd` leaves alone
+  // (`pgdp_maps_userspace`): a raw `set_pgd(kernel_to_user_pgdp(pgd), *pgd)`.
+  if (!hadTopLevelEntry && syncUserPgd) yield* setEntry({ table: mm.pgd + PTI_USER_PGD_OFFSET, index, level: 0 }, c.mem.readEntry(mm.pgd, index)!);
   yield* c.flushTlbMmRange(mm, va, va + LDT_SLOT_STRIDE);
 }
 

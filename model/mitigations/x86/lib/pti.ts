@@ -53,12 +53,20 @@ export function* ptiCloneKernelText(c: X86Ctx, end: VA): Hook {
   yield* ptiClonePmds(c, c.sym._text.va, end, true);
 }
 
-/** `pti_init`. `globalShared`: 4.17's global entry text (4.15: none). */
-export function* ptiInit(c: X86Ctx, globalShared: boolean): Hook {
+/** The steps of `pti_init`, by their Linux names (4.15 arch/x86/mm/pti.c). */
+export type PtiInitStep = 'pti_clone_user_shared' | 'pti_clone_entry_text' | 'pti_setup_espfix64';
+const STEPS: Record<PtiInitStep, (c: X86Ctx, globalShared: boolean) => Hook> = {
+  // The cpu_entry_area's P4D: IDT, GDT, TSS, entry stack, trampoline, exception stacks.
+  pti_clone_user_shared: (c) => ptiCloneP4d(c, CPU_ENTRY_AREA_BASE),
+  pti_clone_entry_text: (c, g) => ptiClonePmds(c, c.sym.entry_text.va, c.sym.entry_text.va + PMD_SIZE, g),
+  // "Clone the ESPFIX P4D into the user space visible page table".
+  pti_setup_espfix64: (c) => ptiCloneP4d(c, ESPFIX_BASE_ADDR),
+};
+
+/** `pti_init`. `globalShared`: 4.17's global entry text (4.15: none). `omit`: steps a broken mitigation leaves out. */
+export function* ptiInit(c: X86Ctx, globalShared: boolean, omit: readonly PtiInitStep[] = []): Hook {
   if (!c.pti) return; // "if (!static_cpu_has(X86_FEATURE_PTI)) return;"
-  yield note('pti_init: pti_clone_user_shared, pti_clone_entry_text, pti_setup_espfix64');
-  yield* ptiCloneP4d(c, CPU_ENTRY_AREA_BASE);
-  const text = c.sym.entry_text.va;
-  yield* ptiClonePmds(c, text, text + PMD_SIZE, globalShared);
-  yield* ptiCloneP4d(c, ESPFIX_BASE_ADDR);
+  const steps = (Object.keys(STEPS) as PtiInitStep[]).filter((s) => !omit.includes(s));
+  yield note(`pti_init: ${steps.join(', ')}`);
+  for (const s of steps) yield* STEPS[s](c, globalShared);
 }

@@ -1,7 +1,8 @@
 // The user-shared set PTI declares (x86-pti.md §2b "what the user page
 // tables contain"): the entry text's 2 MiB PMD, every frame aliased in the
 // cpu_entry_area (IDT, GDT, entry stack, TSS, entry trampoline, exception
-// stacks) and the ESPFIX stack. The per-mm LDT is the task's own.
+// stacks) and the ESPFIX stack. The per-mm LDT remap is the task's own
+// (see X86View.perMmShared, which applies the same never-secret rule to it).
 
 import type { Sym, X86Symbols } from '../../../kernel/x86/image.ts';
 import { CEA_PAGES, PMD_SIZE } from '../../../kernel/x86/layout.ts';

@@ -1,0 +1,3 @@
+import { brokenSuite } from './broken-suite.ts';
+
+brokenSuite('arm64');
