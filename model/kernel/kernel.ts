@@ -208,7 +208,10 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
   /** The software event `ev` as a hook on its CPU, or undefined when it does not apply now. */
   event(ev: Event): AnyHook | undefined {
     if (!('cpu' in ev) || ev.cpu >= this.opts.ncpus) return undefined;
-    const c = ev.cpu, atUser = this.running[c] !== undefined && this.atUser(c);
+    // With no kernel code in flight (the runner finishes it first), a CPU that
+    // has a task runs that task's code: in user mode if the kernel really
+    // returned there, and the functional invariant judges it if not.
+    const c = ev.cpu, atUser = this.running[c] !== undefined;
     switch (ev.k) {
       case 'syscall': return atUser ? this.syscall(c, ev) : undefined;
       case 'access': return atUser ? this.userAccess(c, ev.op, this.userSlots[ev.slot % this.userSlots.length]) : undefined;

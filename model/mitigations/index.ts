@@ -12,6 +12,7 @@ import { mitigation as exitKernelAsid } from './arm64/broken/kpti-exit-kernel-as
 import { mitigation as exitSwapper } from './arm64/broken/kpti-exit-swapper.ts';
 import { mitigation as rolloverNoFlush } from './arm64/broken/asid-rollover-no-flush.ts';
 import { mitigation as noTrampMap } from './arm64/broken/kpti-no-tramp-map.ts';
+import { mitigation as exitNoEret } from './arm64/broken/kpti-exit-no-eret.ts';
 import { mitigation as swpanNoRestore } from './arm64/broken/kpti-swpan-no-ttbr0-restore.ts';
 import { mitigation as rodataOff } from './arm64/broken/kpti-rodata-off.ts';
 import { mitigation as ngFixmapNoBbm } from './arm64/broken/kpti-ng-fixmap-no-bbm.ts';
@@ -55,7 +56,7 @@ const at = (m: Mitigation): Bundled => ({ mitigation: m, path: `model/mitigation
 /** Reference mitigations: what Linux merged (and the baseline without it). */
 export const REFERENCE: readonly Bundled[] = [kpti, nokpti, ngMmuOff, ngMmuOn, ptiPcid, ptiPcid415, ptiNopcid, ptiNopcid415, ptiNopcidGlobalText, nopti].map(at);
 /** Deliberately broken mitigations, each with its expected violation and twin. */
-export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, swpanNoRestore, rodataOff,
+export const BROKEN: readonly Bundled[] = [globalKernel, kernelAsidOnly, exitKernelAsid, exitSwapper, rolloverNoFlush, noTrampMap, exitNoEret, swpanNoRestore, rodataOff,
   ngFixmapNoBbm, ngSplitLive, ngLocalBroken, ngNoDsbBroken, ngSecondaryNoTtbr1, ngNoPublishDsb, ngFlagInIdmapText, ngMmuOffMmuOn, ptiGlobalKernel, ptiFlushOneUserNoop, ptiUserCr3Noflush, asidReuseNoFlush, ldtStillMapped, cloneImageToEnd, dsLocalFlush,
   ptiNoEspfix, ptiLdtNoUserPgd, ptiNoCea].map(at);
 /** Changes that look broken but hold every invariant under the Arm ARM rules (shown by properties/ng-variants.test.ts). */

@@ -8,7 +8,10 @@
 // retries) and, while a syscall on some CPU is changing this VA, the old
 // page (a user access racing munmap may see either). Kernel accesses are
 // judged in the upper half and, on arm64, through a TTBR0 holding a kernel
-// table (the ID map during the nG rewrite). And each CPU leaves the
+// table (the ID map during the nG rewrite). User code only runs in user
+// mode: a kernel that "returns" without leaving EL1 / CPL 0 (no `eret`,
+// `sysret`, `iret`) would otherwise hide everything, since no user access
+// would ever be judged as one. And each CPU leaves the
 // arm64 boot-time nG rewrite with swapper_pg_dir back in TTBR1 and the ID
 // map gone from TTBR0 (the kernel's `resumed` hint).
 
@@ -65,10 +68,18 @@ function resumed(k: Arm64Kernel, cpu: number): Violation | undefined {
   return violation('functional', 'a CPU leaves the nG rewrite without swapper_pg_dir installed', { cpu, TTBR1: name(p.ttbr1.BADDR), TTBR0: name(p.ttbr0.BADDR) });
 }
 
+/** The task's own load or store (the kernel layer yields it once the kernel has returned) runs at EL0 / CPL 3. */
+function inUserMode(v: IsolationView, cpu: number, va: number): Violation | undefined {
+  if (v.atUser(cpu)) return undefined;
+  return violation('functional', 'user code runs in kernel mode: the kernel never returned to user', { cpu, va: vaHex(va) });
+}
+
 export const functional: Invariant = {
   id: 'functional',
   check(k, step) {
     if (step.op?.op === 'hint' && step.op.hint === 'resumed' && k.arch === 'arm64') return resumed(k, step.cpu);
+    const mode = step.op?.op === 'user' ? inUserMode(k.view, step.cpu, step.op.va) : undefined;
+    if (mode) return mode;
     for (const e of step.effects) {
       if (e.kind !== 'access') continue;
       const v = e.el === 0 ? userAccess(k.view, e) : isUpper(e.va) || kernelTtbr0(k, e.cpu) ? kernelAccess(e) : undefined;

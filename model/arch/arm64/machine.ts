@@ -78,16 +78,40 @@ export class Machine {
     const start = cached[cached.length - 1];
     const read = (table: number, index: number): Descriptor => this.stores.read(table, index, cpu.id);
     const w = start ? walkFrom(read, root, va, start.level + 1, start.next, start.perms) : walkFrom(read, root, va);
+    this.derivedSeq = this.doomedSeq(cpu, cached);
     for (const t of w.tables) {
       const entry: WalkEntry = {
         vaBase: alignDown(va, levelSize(t.at.level)), level: t.at.level, next: t.next, asid: p.asid, perms: t.perms,
-        from: { ...t.at, epoch: this.mem.frame(t.at.table)?.epoch }, owner: this.mem.frame(root)?.name ?? 'unknown', seq: ++this.seq,
+        from: { ...t.at, epoch: this.mem.frame(t.at.table)?.epoch }, owner: this.mem.frame(root)?.name ?? 'unknown', seq: this.derivedSeq ?? ++this.seq,
       };
       const conflicts = [...cpu.walkCache.insert(entry), ...cpu.tlb.bucket(entry.vaBase, entry.level).filter((x) => x.asid === undefined || x.asid === entry.asid)];
       this.effects.push({ kind: 'walk-fill', cpu: cpu.id, entry, conflicts });
     }
     return w;
   }
+
+  /**
+   * Entries a walk derives from a stale cached walk-cache entry (memory no
+   * longer holds that table descriptor) that a pending TLBI will remove are
+   * no newer than that entry, so the TLBI's completion
+   * removes those it matches too: once it is complete, no access uses the
+   * in-scope old translation information (R_LXHLD,
+   * docs/sources/arm64-asid-and-arm-arm.md). Otherwise a walk between the
+   * TLBI and its DSB would refill from the stale entry and outlive the TLBI.
+   * A walk through a cached entry that still matches memory is a fresh walk
+   * (an identical refill), newer than the TLBI, and survives it.
+   */
+  private doomedSeq(cpu: Cpu, cached: readonly WalkEntry[]): number | undefined {
+    const stale = (e: WalkEntry): boolean => {
+      const d = this.stores.read(e.from.table, e.from.index, cpu.id);
+      return d.kind !== 'table' || d.NLTA !== e.next || this.mem.frame(e.from.table)?.epoch !== e.from.epoch;
+    };
+    const doomed = cached.filter((e) => stale(e) && this.pendingTlbi.some((t) => t.target === cpu.id && t.seq > e.seq && tlbiMatchesWalk(t.op, e)));
+    return doomed.length ? Math.min(...doomed.map((e) => e.seq)) : undefined;
+  }
+
+  /** Set by `walk` for the fill that follows it (see doomedSeq). */
+  private derivedSeq: number | undefined;
 
   /** A page-table store: visible to software now, to walkers after a DSB (stores.ts). */
   private storeDesc(cpu: Cpu, table: number, index: number, level: number, desc: Descriptor): void {
@@ -173,7 +197,7 @@ export class Machine {
       vaBase: w.vaBase, level: w.level, oa: w.leaf.OA,
       asid: w.leaf.nG ? cpu.params.asid : undefined, leaf: w.leaf, perms: w.perms, root: w.root,
       owner: this.mem.frame(w.root)?.name ?? 'unknown',
-      from: { ...w.path[w.path.length - 1], epoch: this.mem.frame(w.path[w.path.length - 1].table)?.epoch }, seq: ++this.seq,
+      from: { ...w.path[w.path.length - 1], epoch: this.mem.frame(w.path[w.path.length - 1].table)?.epoch }, seq: this.derivedSeq ?? ++this.seq,
     };
     // A block where a walk cache holds a table for the same range is the block/table conflict of R_WHZWS.
     const conflicts = [...cpu.tlb.insert(entry), ...(w.level < 3 ? cpu.walkCache.at(w.vaBase, w.level, entry.asid) : [])];
