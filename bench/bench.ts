@@ -92,12 +92,12 @@ function scenarios(): void {
   for (const f of FIXTURES) {
     for (const s of [f.good, f.bad]) {
       const runs = Array.from({ length: 5 }, () => explore(s));
-      console.log(`  ${s.name.padEnd(36)}${String(runs[0].executions).padStart(5)} executions ${median(runs.map((r) => r.ms)).toFixed(2).padStart(8)} ms`);
+      console.log(`  ${s.name.padEnd(40)}${String(runs[0].states).padStart(5)} states ${String(runs[0].executions).padStart(4)} final ${median(runs.map((r) => r.ms)).toFixed(2).padStart(8)} ms`);
     }
   }
 }
 
-throughput();
-costs();
-scenarios();
-timeToCounterexample();
+// BENCH_PARTS=throughput,costs,scenarios,counterexamples runs only those parts (default: all).
+const PARTS = { throughput, costs, scenarios, counterexamples: timeToCounterexample };
+const only = process.env.BENCH_PARTS?.split(',');
+for (const [name, part] of Object.entries(PARTS)) if (!only || only.includes(name)) part();

@@ -32,7 +32,7 @@ export interface Stats {
   rollover: number;
   /** IRQs taken from user mode. */
   irqAtEl0: number;
-  /** Speculative fills of kernel (upper-half) VAs attempted while in user mode. */
+  /** Speculative fills of kernel (upper-half) VAs attempted while in user mode: attempts, since under KPTI/PTI none should land. */
   specFillKernelVa: number;
   /** arm64: a hardware event, or a step of another CPU, while CPU 0's late-boot nG rewrite is in flight. */
   ngRewriteInterleaved: number;
@@ -105,8 +105,8 @@ export abstract class Kernel<O extends KernelOptions = KernelOptions> {
   abstract irqMask(mask: boolean): AnyOp;
   /** A kernel load of `what`. */
   abstract readKernel(what: KernelDatum, sym: string): AnyHook<AccessResult>;
-  /** `copy_to_user` of one word to user VA `va`, with user access enabled around it. */
-  abstract copyToUser(cpu: number, va: VA, sym: string): AnyHook;
+  /** `copy_to_user` / `copy_from_user` (`put_user`, `get_user`) of one word at user VA `va`, with user access enabled around it. */
+  abstract copyUser(cpu: number, dir: 'to' | 'from', va: VA, sym: string): AnyHook;
   /** `mm_alloc` + `pgd_alloc`. */
   abstract newMm(id: number): Mm;
   /** Populate one user page with a new frame labelled `user(tgid)`; returns its PA. */

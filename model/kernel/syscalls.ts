@@ -25,7 +25,7 @@ export function* syscallBody(k: Kernel, c: number, ev: SyscallEvent): Hook<After
     case 'getrandom': {
       // get_random_bytes reads the crng state, then copy_to_user into the caller's buffer.
       yield* k.readKernel('primary_crng', 'primary_crng');
-      yield* k.copyToUser(c, va, 'copy_to_user(buf)');
+      yield* k.copyUser(c, 'to', va, 'copy_to_user(buf)');
       return 'stay';
     }
     case 'mmap':
@@ -102,6 +102,8 @@ function* movePage(k: Kernel, c: number, ev: SyscallEvent): Hook {
   const live = k.tasks.filter((t) => t.alive);
   const target = live[ev.task % live.length];
   const mm = target.mm, va = k.userSlots[ev.slot % k.userSlots.length], mem = k.mem;
+  // do_pages_move: get_user(p, pages + i) reads the caller's array (at the same slot of its own mm; -EFAULT if unmapped).
+  yield* k.copyUser(c, 'from', va, 'get_user(pages[i])');
   yield* locked(mm, function* () {
     const page = mm.pages.get(va);
     if (!page || !target.alive) return;

@@ -14,13 +14,6 @@ import type { Perms, WalkStep } from '../../model/arch/arm64/walk.ts';
 const perms = (p: Perms): string => `${+p.el0}${+p.write}${+p.uxn}${+p.pxn}`;
 const from = (f: WalkStep): string => `${f.table}/${f.index}@${f.epoch ?? ''}`;
 
-/**
- * The store buffer's pending list, read through a cast: StoreBuffer keeps
- * it private (stores.ts belongs to the machine's owner; a `key()` there
- * would be the clean way).
- */
-const pendingStores = (m: Machine): unknown => (m.stores as unknown as { pending: unknown }).pending;
-
 const encoded = new WeakMap<object, bigint>();
 const enc = (d: Parameters<typeof encode>[0]): bigint => {
   let v = encoded.get(d);
@@ -40,5 +33,5 @@ export function fingerprint(m: Machine): string {
   const tables = [...m.mem.frames].filter(([, f]) => f.table).sort(([a], [b]) => a - b)
     .map(([pa, f]) => `${pa}@${f.epoch}:${[...f.table!].sort(([a], [b]) => a - b).map(([i, d]) => `${i}=${enc(d)}`).join(',')}`);
   const tlbis = m.pendingTlbi.map((p) => `${p.issuer}>${p.target}:${p.op.type}${+p.op.is}:${p.op.va ?? ''}:${p.op.asid ?? ''}:${newer(p.seq)}`);
-  return [cpus.join('#'), tables.join(';'), tlbis.join(';'), JSON.stringify(pendingStores(m))].join('\n');
+  return [cpus.join('#'), tables.join(';'), tlbis.join(';'), m.stores.key()].join('\n');
 }

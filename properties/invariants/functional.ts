@@ -4,8 +4,9 @@
 // mitigation that hides everything by breaking the kernel fails here. Every
 // translation the hardware may have used (each hitting TLB entry) is judged.
 // Also allowed for a user access: the walk over what the walker sees now (a
-// store not yet visible gives a spurious fault, which Linux's fault handler
-// retries) and, while a syscall on some CPU is changing this VA, the old
+// store not yet visible gives a spurious fault: the handler finds the pte
+// already there, mm/memory.c handle_pte_fault's `flush_tlb_fix_spurious_fault`
+// path, and the access is retried) and, while a syscall on some CPU is changing this VA, the old
 // page (a user access racing munmap may see either). Kernel accesses are
 // judged in the upper half and, on arm64, through a TTBR0 holding a kernel
 // table (the ID map during the nG rewrite). User code only runs in user

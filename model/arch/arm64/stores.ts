@@ -104,4 +104,7 @@ export class StoreBuffer {
   }
 
   get size(): number { return this.pending.length; }
+
+  /** The pending stores as plain text, for telling machine states apart (properties/explore/state.ts). */
+  key(): string { return JSON.stringify(this.pending); }
 }

@@ -104,9 +104,9 @@ export class Arm64Kernel extends Kernel<Arm64Options> {
     return access('ldr', what === 'primary_crng' ? this.sym.primary_crng.va : this.sym.init_task.va, sym);
   }
 
-  *copyToUser(c: number, va: VA, sym: string): Hook {
+  *copyUser(c: number, dir: 'to' | 'from', va: VA, sym: string): Hook {
     yield* this.hooks.uaccessEnable(this.ctx(c));
-    yield* access('sttr', va, sym);
+    yield* access(dir === 'to' ? 'sttr' : 'ldtr', va, sym); // __arch_copy_{to,from}_user: unprivileged stores and loads
     yield* this.hooks.uaccessDisable(this.ctx(c));
   }
 

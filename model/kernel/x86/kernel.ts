@@ -147,7 +147,7 @@ export class X86Kernel extends Kernel<X86Options> {
   }
 
   /** `copy_to_user` (`stac` ... `clac`; SMAP not modelled). */
-  *copyToUser(_c: number, va: VA, sym: string): AnyHook { yield* access('uwrite', va, sym); }
+  *copyUser(_c: number, dir: 'to' | 'from', va: VA, sym: string): AnyHook { yield* access(dir === 'to' ? 'uwrite' : 'uread', va, sym); }
 
   newMm(id: number): Mm { return newMm(this.mem, id, this.sym.init_top_pgt.pa, this.mitigation.pti, ++this.lastCtxId); }
   mapUserPage(mm: Mm, va: VA, prot: Prot, tgid: number): AnyHook<number> { return mapUserPage(this.mem, mm, va, prot, tgid, this.mitigation.pti); }
