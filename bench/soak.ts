@@ -5,7 +5,7 @@
 // SOAK_ARCH (arm64 or x86) limits it to one architecture.
 
 import { REFERENCE } from '../model/mitigations/index.ts';
-import { checkInvariant } from '../properties/check.ts';
+import { SharedRuns, checkInvariant } from '../properties/check.ts';
 import type { Mitigation, OptionOverrides } from '../model/mitigations/types.ts';
 
 /** Kernel configurations worth soaking: arm64 with and without SW PAN; x86 with and without a KASLR offset (the one in the 4.18 ptdump sample). */
@@ -20,9 +20,11 @@ let failures = 0;
 for (let round = 0; round < ROUNDS; round++) {
   for (const { mitigation: m } of REFERENCE.filter((b) => !process.env.SOAK_ARCH || b.mitigation.arch === process.env.SOAK_ARCH)) {
     for (const kernel of variants(m)) {
+      // One random seed per configuration: its invariants draw the same workloads and share their simulations.
+      const seed = Date.now() ^ (round << 16) ^ Math.floor(performance.now() * 1000);
+      const shared = new SharedRuns(m, m.claims, kernel);
       for (const inv of m.claims) {
-        const seed = Date.now() ^ (round << 16) ^ Math.floor(performance.now() * 1000);
-        const out = checkInvariant(m, inv, { numRuns: RUNS, seed, kernel });
+        const out = checkInvariant(m, inv, { numRuns: RUNS, seed, kernel, shared });
         const tag = `${m.id}${Object.keys(kernel).length ? JSON.stringify(kernel) : ''} ${inv} seed=${seed}`;
         if (out.failure) {
           failures++;

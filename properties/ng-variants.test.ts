@@ -11,5 +11,7 @@ describe.each(SAFE.map((b) => ({ id: b.mitigation.id, m: b.mitigation })))('$id'
   it.each(m.claims.map((inv) => [inv]))('holds %s', (inv) => {
     const out = checkInvariant(m, inv, { numRuns: 60, shared });
     expect(out.failure?.result.violation ?? out.failure?.result.error).toBeUndefined();
+    // Otherwise the change would never have been tested where it matters: inside the rewrite.
+    expect(out.stats.ngRewriteInterleaved, 'no hardware event or other-CPU step landed inside the rewrite').toBeGreaterThan(0);
   });
 });

@@ -32,6 +32,7 @@ export function* x86ReserveHardware(k: X86Kernel, c: number): AnyHook {
       k.pebsBuffers[cpu] = pa;
       yield* k.hooks.dsUpdateCea(k.ctx(c), pebsBufferVa(cpu), pa);
     }
+    k.pebsEnabled = true; // the event can be scheduled in once its init is done
   }
   yield unlock('pmc_reserve_mutex');
 }
@@ -40,6 +41,7 @@ export function* x86ReserveHardware(k: X86Kernel, c: number): AnyHook {
 export function* x86ReleaseHardware(k: X86Kernel, c: number): AnyHook {
   yield lock('pmc_reserve_mutex');
   if (--k.pmcRefcount === 0) {
+    k.pebsEnabled = false; // the last event is gone: PEBS is off on every CPU before its buffer goes
     for (let cpu = 0; cpu < k.opts.ncpus; cpu++) {
       const pa = k.pebsBuffers[cpu]!;
       yield* k.hooks.dsClearCea(k.ctx(c), pebsBufferVa(cpu));

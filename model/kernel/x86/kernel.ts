@@ -60,6 +60,8 @@ export class X86Kernel extends Kernel<X86Options> {
   readonly perfEvents = new Set<Task>();
   /** Per CPU: the PEBS buffer's frame while perf has it mapped (`hwev->ds_pebs_vaddr`). */
   readonly pebsBuffers: (number | undefined)[];
+  /** Some perf event exists and has finished its init: PEBS may write records (ds.ts). */
+  pebsEnabled = false;
   /** `last_mm_ctx_id`. */
   private lastCtxId = INIT_MM_CTX_ID;
   /** Dynamic ASID slots handed to another mm (ghost, for statistics). */
@@ -167,8 +169,14 @@ export class X86Kernel extends Kernel<X86Options> {
     const t = this.running[c], ldt = t && this.ldts.get(t.mm);
     return ldt && loadLdtSegment(this, c, t, ldt, reg);
   }
+  /**
+   * A PEBS record, written only while an event exists (IA32_PEBS_ENABLE is
+   * set when an event is scheduled in and cleared when it is removed, before
+   * the last one releases the buffers). Over-approximation: on any CPU, since
+   * a task's event follows the task from CPU to CPU.
+   */
   override *pebsAssist(c: number): AnyHook {
-    if (this.pebsBuffers[c] !== undefined) yield* access('iwrite', pebsBufferVa(c), 'PEBS record (the PEBS assist, via the DS area)');
+    if (this.pebsEnabled && this.pebsBuffers[c] !== undefined) yield* access('iwrite', pebsBufferVa(c), 'PEBS record (the PEBS assist, via the DS area)');
   }
   override *perfEventOpen(c: number, task: Task): AnyHook {
     if (this.perfEvents.has(task)) return; // simplification: one event per task
