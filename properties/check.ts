@@ -49,6 +49,11 @@ export class SharedRuns {
   private readonly memo = new Map<string, SimResult>();
   constructor(readonly m: Mitigation, readonly invariants: readonly InvariantId[], readonly kernel?: OptionOverrides) {}
 
+  /** Throws unless these runs are of `m` under `kernel` and include `invariant` (a mix-up would answer for the wrong machine). */
+  checkServes(m: Mitigation, invariant: InvariantId, kernel?: OptionOverrides): void {
+    if (m !== this.m || kernel !== this.kernel || !this.invariants.includes(invariant)) throw new Error(`shared runs of ${this.m.id} do not serve ${m.id} ${invariant}`);
+  }
+
   verdict(w: readonly Event[], invariant: InvariantId): Verdict {
     const key = JSON.stringify(w);
     let r = this.memo.get(key);
@@ -67,7 +72,7 @@ export function checkInvariant(m: Mitigation, invariant: InvariantId, opts: Chec
   const stats = zeroStats();
   const ncpus = { ...opts.kernel, ...m.options }.ncpus ?? 2;
   const { shared } = opts;
-  if (shared && (shared.m !== m || shared.kernel !== opts.kernel || !shared.invariants.includes(invariant))) throw new Error(`shared runs of ${shared.m.id} do not serve ${m.id} ${invariant}`);
+  shared?.checkServes(m, invariant, opts.kernel);
   const run = (w: Event[]): Verdict => shared?.verdict(w, invariant) ?? simulate(w, m, { invariants: [invariant], kernel: opts.kernel });
   const prop = fc.property(workload({ arch: m.arch, ncpus, maxEvents: 40 }), (w) => {
     const r = run(w);

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARCH_INVARIANTS } from '../../model/claims.ts';
 import { byId } from '../../model/mitigations/index.ts';
-import { SharedRuns, checkInvariant } from '../check.ts';
+import { SharedRuns } from '../check.ts';
 import { workload } from '../workloads/workload.ts';
 import { simulate } from './simulate.ts';
 
@@ -38,7 +38,8 @@ describe.each(IDS)('%s', (id) => {
 
 it('refuses to serve another mitigation, kernel or invariant', () => {
   const kpti = byId('arm64/kpti')!, shared = new SharedRuns(kpti, ['el0-isolation']);
-  expect(() => checkInvariant(byId('arm64/nokpti')!, 'el0-isolation', { numRuns: 1, shared })).toThrow(/do not serve/);
-  expect(() => checkInvariant(kpti, 'stale-tlb', { numRuns: 1, shared })).toThrow(/do not serve/);
-  expect(() => checkInvariant(kpti, 'el0-isolation', { numRuns: 1, shared, kernel: { swPan: true } })).toThrow(/do not serve/);
+  expect(() => shared.checkServes(kpti, 'el0-isolation', undefined)).not.toThrow();
+  expect(() => shared.checkServes(byId('arm64/nokpti')!, 'el0-isolation', undefined)).toThrow(/do not serve arm64\/nokpti/);
+  expect(() => shared.checkServes(kpti, 'stale-tlb', undefined)).toThrow(/do not serve arm64\/kpti stale-tlb/);
+  expect(() => shared.checkServes(kpti, 'el0-isolation', { swPan: true })).toThrow(/do not serve/);
 });

@@ -102,6 +102,7 @@ export class Machine {
    * (an identical refill), newer than the TLBI, and survives it.
    */
   private doomedSeq(cpu: Cpu, cached: readonly WalkEntry[]): number | undefined {
+    if (!cached.length || !this.pendingTlbi.length) return undefined; // the usual case, on every walk
     const stale = (e: WalkEntry): boolean => {
       const d = this.stores.read(e.from.table, e.from.index, cpu.id);
       return d.kind !== 'table' || d.NLTA !== e.next || this.mem.frame(e.from.table)?.epoch !== e.from.epoch;

@@ -78,7 +78,14 @@ export class X86View implements IsolationView {
    * out of `userShared`, which every process may reach; the rule that
    * shared frames are never `kernel-secret` or `page-table` is checked here.
    */
-  perMmShared() {
+  perMmShared(): readonly (Reach & { readonly where: string })[] {
+    // Judged at every step: rebuilt only when a table store, a label or the set of live tasks may have changed it.
+    const mem = this.k.mem, key = `${mem.version}:${mem.labels}:${this.k.tasks.filter((t) => t.alive).length}:${this.k.running.map((t) => t?.pid).join()}`;
+    if (this.ldtRanges?.key !== key) this.ldtRanges = { key, ranges: this.ldtRemaps() };
+    return this.ldtRanges.ranges;
+  }
+  private ldtRanges?: { key: string; ranges: readonly (Reach & { readonly where: string })[] };
+  private ldtRemaps(): (Reach & { readonly where: string })[] {
     const index = pgdIndex(LDT_BASE_ADDR), off = this.k.mitigation.pti ? PTI_USER_PGD_OFFSET : 0, mms = new Set<Mm>();
     for (const t of this.k.tasks) if (t.alive) mms.add(t.mm);
     for (const t of this.k.running) if (t) mms.add(t.mm);
